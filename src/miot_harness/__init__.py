@@ -1,0 +1,1 @@
+"""miot-harness: a governed conversational harness over Coordinador read-only SQL functions."""

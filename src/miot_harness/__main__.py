@@ -1,0 +1,3 @@
+from miot_harness.cli import main
+
+main()

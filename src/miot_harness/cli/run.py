@@ -1,0 +1,5 @@
+"""`miot-harness` commands: Answer questions: demo, ask, serve."""
+
+import typer
+
+app = typer.Typer(help="Answer questions: demo, ask, serve.")

@@ -1,0 +1,116 @@
+"""The written contract between the agent seats and any chat model that fills them.
+
+Every seat's system prompt is `COORDINADOR_PRIMER`, a `# Asiento: <seat>` heading, the
+seat's instructions, then `## <section>` blocks; JSON sections are fenced. Graph nodes
+render prompts with these helpers and every model, the offline one included, reads them
+back the same way, so the prompt format is defined once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+Seat = Literal["filter_expert", "analyst", "synthesizer", "critic", "summarizer"]
+SEATS: tuple[Seat, ...] = ("filter_expert", "analyst", "synthesizer", "critic", "summarizer")
+
+SECTION_NOW = "Fecha y hora"
+SECTION_TOOLS = "Herramientas"
+SECTION_VALUES = "Valores válidos"
+SECTION_PREVIOUS_PLAN = "Plan anterior"
+SECTION_PLAN = "Plan actual"
+SECTION_EVIDENCE = "Evidencia"
+SECTION_ANSWER = "Respuesta"
+SECTION_STATUS = "Estado"
+
+_SEAT_HEADING = re.compile(r"^# Asiento: (\w+)\s*$", re.MULTILINE)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+_WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_NOW_LINE = re.compile(r"Hoy es \w+ (\d{2})-(\d{2})-(\d{4}), (\d{2}):(\d{2}) \(([\w/+\-]+)\)")
+
+
+class FilterDecision(BaseModel):
+    """The filter expert's answer: one tool and its arguments, or `tool: null` (out of scope)."""
+
+    tool: str | None
+    args: dict[str, Any] = Field(default_factory=dict)
+    rationale: str = ""
+
+
+class AnalystVerdict(BaseModel):
+    """The domain analyst's answer: is the evidence enough to answer the question?"""
+
+    verdict: Literal["ready", "need_more"]
+    reason: str = ""
+
+
+class CriticReport(BaseModel):
+    """The critic's answer: concerns about citation, staleness flags or tenant refusal."""
+
+    ok: bool
+    concerns: list[str] = Field(default_factory=list)
+
+
+def seat_heading(seat: Seat) -> str:
+    return f"# Asiento: {seat}"
+
+
+def find_seat(text: str) -> str | None:
+    """The seat a system prompt was written for, or None."""
+    match = _SEAT_HEADING.search(text)
+    return match.group(1) if match else None
+
+
+def render_section(title: str, body: str) -> str:
+    return f"## {title}\n{body.strip()}"
+
+
+def render_json_section(title: str, value: Any) -> str:
+    payload = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+    return f"## {title}\n```json\n{payload}\n```"
+
+
+def read_section(text: str, title: str) -> str | None:
+    """The body of `## title`, up to the next `## ` or `# ` heading."""
+    pattern = re.compile(
+        rf"^## {re.escape(title)}\s*\n(.*?)(?=^#{{1,2}} |\Z)", re.MULTILINE | re.DOTALL
+    )
+    match = pattern.search(text)
+    return match.group(1).strip() if match else None
+
+
+def strip_json_fences(text: str) -> str:
+    """The JSON inside a ```json fence, or the text itself when it has none."""
+    match = _FENCE.match(text.strip())
+    return match.group(1).strip() if match else text.strip()
+
+
+def read_json_section(text: str, title: str) -> Any | None:
+    body = read_section(text, title)
+    if body is None:
+        return None
+    try:
+        return json.loads(strip_json_fences(body))
+    except json.JSONDecodeError:
+        return None
+
+
+def local_now_line(now: datetime, timezone: str) -> str:
+    """ "Hoy es miércoles 25-11-2026, 08:55 (America/Santiago)" for `now` in `timezone`."""
+    local = now.astimezone(ZoneInfo(timezone))
+    weekday = _WEEKDAYS[local.weekday()]
+    return f"Hoy es {weekday} {local:%d-%m-%Y, %H:%M} ({timezone})"
+
+
+def parse_local_now_line(text: str) -> datetime | None:
+    """The aware local datetime stated by a `local_now_line` anywhere in `text`."""
+    match = _NOW_LINE.search(text)
+    if not match:
+        return None
+    day, month, year, hour, minute, zone = match.groups()
+    return datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=ZoneInfo(zone))

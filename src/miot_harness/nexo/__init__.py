@@ -1,0 +1,1 @@
+"""Coordinador (`nexo` schema) access: introspected read-only functions as governed tools."""
