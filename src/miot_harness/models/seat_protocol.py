@@ -16,8 +16,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-Seat = Literal["filter_expert", "analyst", "synthesizer", "critic", "summarizer"]
-SEATS: tuple[Seat, ...] = ("filter_expert", "analyst", "synthesizer", "critic", "summarizer")
+Seat = Literal["filter_expert", "analyst", "synthesizer", "critic", "summarizer", "narrator"]
+SEATS: tuple[Seat, ...] = (
+    "filter_expert",
+    "analyst",
+    "synthesizer",
+    "critic",
+    "summarizer",
+    "narrator",
+)
 
 SECTION_NOW = "Fecha y hora"
 SECTION_TOOLS = "Herramientas"
