@@ -1,0 +1,94 @@
+"""`web_router()`: the page at `/`, its assets, its settings and the answer renderer."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.web.markdown import render_markdown
+
+MAX_MARKDOWN_CHARS = 50_000
+ASSET_TYPES = {
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+# Everything the page loads comes from this server; no inline script can run even if
+# some text were ever inserted as HTML by mistake.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+class RenderRequest(BaseModel):
+    """Markdown the page wants turned into HTML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    markdown: str = Field(max_length=MAX_MARKDOWN_CHARS)
+
+
+class RenderedAnswer(BaseModel):
+    """The HTML of an answer; raw HTML from the source is escaped."""
+
+    html: str
+
+
+class PageConfig(BaseModel):
+    """What the page needs to show times and freshness like the harness does."""
+
+    timezone: str
+    freshness_warn_minutes: int
+    freshness_refuse_minutes: int
+
+
+def _static_text(name: str) -> str:
+    return resources.files("miot_harness.web").joinpath("static", name).read_text("utf-8")
+
+
+def web_router(settings: HarnessSettings | None = None) -> APIRouter:
+    """Routes for the operator's page; settings default to the environment's."""
+    settings = settings or load_settings()
+    page = _static_text("index.html")
+    assets = {name: _static_text(name) for name in ASSET_TYPES}
+    config = PageConfig(
+        timezone=settings.timezone,
+        freshness_warn_minutes=settings.nexo_freshness_warn_minutes,
+        freshness_refuse_minutes=settings.nexo_freshness_refuse_minutes,
+    )
+    router = APIRouter(tags=["page"])
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers=PAGE_HEADERS)
+
+    @router.get("/ui/assets/{name}", include_in_schema=False)
+    async def asset(name: str) -> Response:
+        if name not in assets:
+            raise HTTPException(status_code=404, detail=f"no asset named {name!r}")
+        return Response(assets[name], media_type=ASSET_TYPES[name], headers=PAGE_HEADERS)
+
+    @router.get("/ui/config")
+    async def page_config() -> PageConfig:
+        """Time zone and freshness thresholds the page uses for its badge."""
+        return config
+
+    @router.post(
+        "/ui/render",
+        responses={422: {"description": "The body is not a JSON object with `markdown`"}},
+    )
+    async def render(body: RenderRequest) -> RenderedAnswer:
+        """Render an answer's Markdown on the server, raw HTML disabled."""
+        return RenderedAnswer(html=render_markdown(body.markdown))
+
+    return router

@@ -1,0 +1,544 @@
+// The operator's page: asks over POST /runs/stream and shows answer, evidence, freshness,
+// plan and trace. Every value from the server is inserted as text; the only HTML inserted
+// is the answer Markdown rendered by the server (POST /ui/render, raw HTML disabled).
+"use strict";
+
+const KEY_STORAGE = "miot.apiKey";
+const THREAD_STORAGE = "miot.threadId";
+const MAX_CELL_CHARS = 300;
+
+const state = {
+  config: { timezone: "America/Santiago", freshness_warn_minutes: 15, freshness_refuse_minutes: 120 },
+  pendingQuestion: null,
+  busy: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// ---------- storage ----------
+const apiKey = () => sessionStorage.getItem(KEY_STORAGE) || "";
+const threadId = () => sessionStorage.getItem(THREAD_STORAGE) || "";
+
+function setThread(id) {
+  if (id) sessionStorage.setItem(THREAD_STORAGE, id);
+  else sessionStorage.removeItem(THREAD_STORAGE);
+}
+
+function authHeaders(extra) {
+  const headers = Object.assign({}, extra || {});
+  const key = apiKey();
+  if (key) headers.Authorization = "Bearer " + key;
+  return headers;
+}
+
+// ---------- banners ----------
+function showBanner(kind, text) {
+  const banner = $("banner");
+  banner.className = "banner banner-" + kind;
+  banner.textContent = text;
+  banner.hidden = false;
+}
+
+function hideBanner() {
+  $("banner").hidden = true;
+}
+
+function setServerState(kind, text) {
+  const pill = $("server-state");
+  pill.className = "pill pill-" + kind;
+  pill.textContent = text;
+}
+
+const UNREACHABLE =
+  "No se pudo contactar al servidor del harness. Revise que esté en ejecución y vuelva a intentarlo.";
+
+// ---------- time and freshness ----------
+function formatTime(iso, withSeconds) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  const options = { timeZone: state.config.timezone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  if (withSeconds) options.second = "2-digit";
+  else Object.assign(options, { day: "2-digit", month: "2-digit" });
+  return new Intl.DateTimeFormat("es-CL", options).format(date);
+}
+
+function runEvents(record) {
+  return Array.isArray(record.events) ? record.events : [];
+}
+
+function refusalReason(record) {
+  const done = runEvents(record).find((e) => e.type === "run.completed");
+  return (done && done.payload && done.payload.refusal_reason) || null;
+}
+
+function evidenceOf(record) {
+  const evidence = record.artifacts && record.artifacts.evidence;
+  return Array.isArray(evidence) ? evidence : [];
+}
+
+// The oldest refresh stamp among the run's evidence (or its tool.completed events).
+function oldestRefresh(record) {
+  const stamps = evidenceOf(record).map((item) => item.refreshed_at);
+  for (const event of runEvents(record)) {
+    if (event.type === "tool.completed") stamps.push(event.payload && event.payload.refreshed_at);
+  }
+  const valid = stamps.filter(Boolean).map((s) => new Date(s)).filter((d) => !Number.isNaN(d.getTime()));
+  if (!valid.length) return null;
+  return new Date(Math.min(...valid.map((d) => d.getTime())));
+}
+
+function freshnessOf(record) {
+  const refreshed = oldestRefresh(record);
+  if (refusalReason(record) === "stale") return { level: "stale", refreshed };
+  if (!refreshed) return null;
+  const at = new Date(record.finished_at || record.created_at || Date.now());
+  const minutes = (at.getTime() - refreshed.getTime()) / 60000;
+  const warned =
+    runEvents(record).some((e) => e.type === "freshness.warning") ||
+    evidenceOf(record).some((item) => item.is_stale);
+  if (minutes > state.config.freshness_refuse_minutes) return { level: "stale", refreshed };
+  if (warned || minutes > state.config.freshness_warn_minutes) return { level: "warn", refreshed };
+  return { level: "fresh", refreshed };
+}
+
+const FRESHNESS_LABELS = { fresh: "Datos al día", warn: "Datos con retraso", stale: "Datos vencidos" };
+
+function freshnessBadge(record) {
+  const freshness = freshnessOf(record);
+  if (!freshness) return null;
+  const label = FRESHNESS_LABELS[freshness.level];
+  const when = freshness.refreshed ? " · actualizados " + formatTime(freshness.refreshed.toISOString()) : "";
+  const badge = el("span", "badge freshness freshness-" + freshness.level, label + when);
+  badge.dataset.level = freshness.level;
+  return badge;
+}
+
+// ---------- evidence tables ----------
+function cellText(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "boolean") return value ? "sí" : "no";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return text.length > MAX_CELL_CHARS ? text.slice(0, MAX_CELL_CHARS) + "…" : text;
+}
+
+function tableOf(columns, rows) {
+  const table = el("table");
+  const head = el("tr");
+  for (const column of columns) head.appendChild(el("th", null, column));
+  table.appendChild(el("thead")).appendChild(head);
+  const body = table.appendChild(el("tbody"));
+  for (const row of rows) {
+    const tr = body.appendChild(el("tr"));
+    for (const column of columns) tr.appendChild(el("td", null, cellText(row[column])));
+  }
+  return table;
+}
+
+function rowsTable(rows) {
+  const columns = [];
+  for (const row of rows) {
+    for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  }
+  return tableOf(columns, rows);
+}
+
+function keyValueTable(data) {
+  const rows = Object.entries(data).map(([campo, valor]) => ({ campo, valor }));
+  return tableOf(["campo", "valor"], rows);
+}
+
+function evidenceBlock(item) {
+  const block = el("figure", "evidence");
+  const output = item.output || {};
+  const rows = Array.isArray(item.rows) ? item.rows : Array.isArray(output.rows) ? output.rows : null;
+  const total = item.total_count ?? output.total_count;
+  let caption = item.tool || "evidencia";
+  if (rows) {
+    caption += " · " + rows.length + (total !== undefined && total !== null ? " de " + total : "") + " filas";
+  }
+  block.appendChild(el("figcaption", null, caption));
+  const scroller = block.appendChild(el("div", "table-scroll"));
+  if (rows && rows.length) scroller.appendChild(rowsTable(rows));
+  else if (rows) scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
+  else if (output.data && typeof output.data === "object") scroller.appendChild(keyValueTable(output.data));
+  else if (output.value !== undefined) scroller.appendChild(keyValueTable({ valor: output.value }));
+  else scroller.appendChild(keyValueTable(item.data && typeof item.data === "object" ? item.data : {}));
+  return block;
+}
+
+// ---------- plan and trace ----------
+function argsText(args) {
+  if (!args || typeof args !== "object" || !Object.keys(args).length) return "sin filtros";
+  return Object.entries(args).map(([k, v]) => k + "=" + cellText(v)).join(", ");
+}
+
+function renderPlan(steps) {
+  const plan = $("plan");
+  plan.replaceChildren();
+  if (!steps.length) {
+    plan.appendChild(el("li", "muted", "Sin herramientas: respuesta sin consulta de datos."));
+    return;
+  }
+  for (const step of steps) {
+    const li = plan.appendChild(el("li"));
+    li.appendChild(el("code", "tool", step.tool));
+    li.appendChild(el("span", "args", " " + argsText(step.args)));
+    if (step.rationale) li.appendChild(el("p", "rationale", step.rationale));
+  }
+}
+
+const EVENT_LABELS = {
+  "run.started": "Inicio",
+  "route.selected": "Ruta",
+  "plan.created": "Plan",
+  "agent.turn": "Agente",
+  "tool.started": "Herramienta",
+  "tool.completed": "Resultado",
+  "tool.failed": "Error de herramienta",
+  "freshness.warning": "Frescura",
+  "answer.completed": "Respuesta",
+  "run.completed": "Fin",
+  "run.failed": "Falla",
+};
+
+function eventDetail(event) {
+  const p = event.payload || {};
+  switch (event.type) {
+    case "route.selected":
+      return p.route || "";
+    case "tool.started":
+      return (p.tool || "") + " · " + argsText(p.args);
+    case "tool.completed":
+      return (p.tool || "") + " · " + (p.row_count ?? "?") + " filas · " + Math.round(p.duration_ms || 0) + " ms";
+    case "tool.failed":
+      return (p.tool || "") + " · " + (p.error_type || "") + ": " + (p.message || "");
+    case "agent.turn":
+      return (p.agent || event.agent || "") + " · " + (p.model || "") + " · " + (p.model_calls ?? 0) + " llamadas";
+    case "run.completed":
+      return (p.status || "") + (p.refusal_reason ? " · " + p.refusal_reason : "");
+    default:
+      return cellText(p).slice(0, 200);
+  }
+}
+
+function appendEvent(event) {
+  const li = el("li", "event event-" + String(event.type).replace(".", "-"));
+  li.appendChild(el("time", "muted", formatTime(event.ts, true)));
+  li.appendChild(el("strong", null, EVENT_LABELS[event.type] || event.type));
+  if (event.agent) li.appendChild(el("span", "agent", event.agent));
+  li.appendChild(el("span", "detail", eventDetail(event)));
+  $("timeline").appendChild(li);
+  if (event.type === "tool.started") livePlanStep(event.payload || {});
+}
+
+function livePlanStep(payload) {
+  const plan = $("plan");
+  if (plan.querySelector(".muted")) plan.replaceChildren();
+  const li = plan.appendChild(el("li"));
+  li.appendChild(el("code", "tool", payload.tool));
+  li.appendChild(el("span", "args", " " + argsText(payload.args)));
+}
+
+function resetTrace(label) {
+  $("timeline").replaceChildren();
+  $("plan").replaceChildren(el("li", "muted", "Planificando…"));
+  $("trace-run").textContent = label || "";
+}
+
+function showRecordTrace(record) {
+  $("timeline").replaceChildren();
+  $("trace-run").textContent = record.run_id ? "· " + record.run_id : "";
+  for (const event of runEvents(record)) appendEvent(event);
+  const plan = record.artifacts && record.artifacts.nexo_plan;
+  renderPlan(plan && Array.isArray(plan.steps) ? plan.steps : []);
+}
+
+// ---------- turns ----------
+async function renderAnswer(container, markdown) {
+  try {
+    const response = await fetch("/ui/render", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ markdown }),
+    });
+    if (!response.ok) throw new Error("render " + response.status);
+    container.innerHTML = (await response.json()).html;
+  } catch (error) {
+    container.textContent = markdown;
+  }
+}
+
+const STATUS_LABELS = { completed: "Respondida", refused: "Rechazada", failed: "Falló", running: "En curso" };
+const REASON_LABELS = {
+  tenant: "otro cliente (tenant) no autorizado",
+  stale: "datos demasiado antiguos",
+  unsafe: "solicitud no permitida",
+  out_of_scope: "fuera del alcance de las herramientas",
+  nexo_disabled: "Nexo deshabilitado",
+};
+
+function newTurn(question) {
+  $("empty-thread").hidden = true;
+  const li = el("li", "turn");
+  li.appendChild(el("p", "question", question));
+  const body = li.appendChild(el("div", "turn-body"));
+  body.appendChild(el("p", "muted working", "Consultando…"));
+  $("turns").appendChild(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+async function fillTurn(turn, record) {
+  const body = turn.querySelector(".turn-body");
+  body.replaceChildren();
+  turn.classList.add("status-" + record.status);
+  turn.dataset.runId = record.run_id || "";
+  const meta = body.appendChild(el("div", "turn-meta"));
+  const status = el("span", "badge status status-" + record.status, STATUS_LABELS[record.status] || record.status);
+  meta.appendChild(status);
+  const reason = refusalReason(record);
+  if (reason) meta.appendChild(el("span", "badge reason", REASON_LABELS[reason] || reason));
+  const badge = freshnessBadge(record);
+  if (badge) meta.appendChild(badge);
+  const answer = body.appendChild(el("div", "answer"));
+  await renderAnswer(answer, record.answer || "(sin respuesta)");
+  const evidence = evidenceOf(record);
+  if (evidence.length) {
+    const section = body.appendChild(el("details", "evidence-list"));
+    section.open = true;
+    section.appendChild(el("summary", null, "Evidencia (" + evidence.length + ")"));
+    for (const item of evidence) section.appendChild(evidenceBlock(item));
+  }
+}
+
+function failTurn(turn, text) {
+  const body = turn.querySelector(".turn-body");
+  body.replaceChildren(el("p", "error", text));
+  turn.classList.add("status-error");
+}
+
+// ---------- SSE over fetch (EventSource cannot POST) ----------
+function parseFrame(frame) {
+  let event = "message";
+  const data = [];
+  for (const line of frame.split(/\r?\n/)) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  return data.length ? { event, data: data.join("\n") } : null;
+}
+
+async function* sseFrames(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let match;
+    while ((match = /\r?\n\r?\n/.exec(buffer))) {
+      const frame = parseFrame(buffer.slice(0, match.index));
+      buffer = buffer.slice(match.index + match[0].length);
+      if (frame) yield frame;
+    }
+  }
+  const last = parseFrame(buffer);
+  if (last) yield last;
+}
+
+function errorText(status, body) {
+  if (status === 429) return "Hay demasiadas consultas en curso. Vuelva a intentarlo en unos segundos.";
+  const detail = body && body.detail;
+  if (Array.isArray(detail) && detail.length) {
+    return "Solicitud inválida: " + detail.map((d) => (d.loc || []).join(".") + " " + d.msg).join("; ");
+  }
+  if (typeof detail === "string") return "Error " + status + ": " + detail;
+  return "El servidor respondió con el error " + status + ".";
+}
+
+async function ask(question) {
+  if (state.busy) return;
+  state.busy = true;
+  $("go").disabled = true;
+  const turn = newTurn(question);
+  resetTrace("· en curso");
+  try {
+    const payload = { message: question };
+    if (threadId()) payload.thread_id = threadId();
+    const response = await fetch("/runs/stream", {
+      method: "POST",
+      headers: authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+      body: JSON.stringify(payload),
+    });
+    if (response.status === 401) {
+      turn.remove();
+      state.pendingQuestion = question;
+      askForKey(apiKey() ? "La clave API no fue aceptada. Ingrese otra." : "Este servidor requiere una clave API.");
+      return;
+    }
+    if (!response.ok) {
+      failTurn(turn, errorText(response.status, await response.json().catch(() => null)));
+      return;
+    }
+    hideBanner();
+    let record = null;
+    for await (const frame of sseFrames(response)) {
+      if (frame.event === "harness_event") appendEvent(JSON.parse(frame.data));
+      else if (frame.event === "record") record = JSON.parse(frame.data);
+    }
+    if (!record) {
+      failTurn(turn, "La transmisión terminó sin registro de la ejecución.");
+      return;
+    }
+    if (record.thread_id) setThread(record.thread_id);
+    showRecordTrace(record);
+    await fillTurn(turn, record);
+    $("q").value = "";
+  } catch (error) {
+    failTurn(turn, UNREACHABLE);
+    showBanner("error", UNREACHABLE);
+    setServerState("error", "Sin conexión");
+  } finally {
+    state.busy = false;
+    $("go").disabled = false;
+  }
+}
+
+// ---------- API key ----------
+function askForKey(prompt) {
+  $("key-prompt").textContent = prompt;
+  $("key-form").hidden = false;
+  $("api-key").value = "";
+  $("api-key").focus();
+}
+
+function saveKey(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (!key) return;
+  const changed = key !== apiKey();
+  sessionStorage.setItem(KEY_STORAGE, key);
+  $("key-form").hidden = true;
+  if (changed) clearThread();
+  const pending = state.pendingQuestion;
+  state.pendingQuestion = null;
+  if (pending) ask(pending);
+  else loadThread();
+}
+
+// ---------- thread ----------
+function clearThread() {
+  setThread("");
+  $("turns").replaceChildren();
+  $("empty-thread").hidden = false;
+  resetTrace("");
+  $("plan").replaceChildren(el("li", "muted", "Aún sin plan."));
+}
+
+function runsOf(body) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.runs)) return body.runs;
+  return [];
+}
+
+async function loadThread() {
+  const id = threadId();
+  if (!id) return;
+  try {
+    const response = await fetch("/threads/" + encodeURIComponent(id) + "/runs", { headers: authHeaders() });
+    if (response.status === 401) {
+      askForKey("Este servidor requiere una clave API.");
+      return;
+    }
+    if (!response.ok) {
+      setThread("");
+      return;
+    }
+    const runs = runsOf(await response.json());
+    $("turns").replaceChildren();
+    for (const record of runs) {
+      const turn = newTurn(record.request_message || questionOf(record));
+      await fillTurn(turn, record);
+    }
+    if (runs.length) showRecordTrace(runs[runs.length - 1]);
+  } catch (error) {
+    showBanner("error", UNREACHABLE);
+  }
+}
+
+function questionOf(record) {
+  const artifacts = record.artifacts || {};
+  return artifacts.question || artifacts.message || "(pregunta anterior)";
+}
+
+// ---------- health ----------
+async function checkHealth() {
+  try {
+    const response = await fetch("/health", { headers: authHeaders() });
+    if (!response.ok) {
+      setServerState("warn", "Servidor con problemas (" + response.status + ")");
+      return;
+    }
+    const health = await response.json();
+    if (health.nexo_enabled === false) {
+      setServerState("warn", "Nexo deshabilitado");
+      const why = health.nexo_reason || health.reason || "sin conexión a la base Coordinador";
+      showBanner(
+        "warn",
+        "Nexo está deshabilitado (" + why + "). Las preguntas operacionales no se pueden responder " +
+          "hasta que el servidor se conecte a la base Coordinador; el resto del harness sigue disponible."
+      );
+    } else {
+      setServerState("ok", "Nexo activo" + (health.tool_count ? " · " + health.tool_count + " herramientas" : ""));
+      hideBanner();
+    }
+  } catch (error) {
+    setServerState("error", "Sin conexión");
+    showBanner("error", UNREACHABLE);
+  }
+}
+
+async function loadConfig() {
+  try {
+    const response = await fetch("/ui/config");
+    if (response.ok) state.config = await response.json();
+  } catch (error) {
+    // Defaults above stay in force; checkHealth reports an unreachable server.
+  }
+}
+
+// ---------- wiring ----------
+function init() {
+  $("ask-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const question = $("q").value.trim();
+    if (question) ask(question);
+  });
+  $("q").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
+  $("key-form").addEventListener("submit", saveKey);
+  $("cancel-key").addEventListener("click", () => {
+    $("key-form").hidden = true;
+    state.pendingQuestion = null;
+  });
+  $("change-key").addEventListener("click", () => askForKey("Ingrese la clave API para este servidor."));
+  $("new-thread").addEventListener("click", clearThread);
+  loadConfig().then(() => Promise.all([checkHealth(), loadThread()]));
+}
+
+document.addEventListener("DOMContentLoaded", init);

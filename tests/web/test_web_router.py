@@ -1,0 +1,79 @@
+"""The page router in-process: page, assets, config and the Markdown endpoint."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from miot_harness.settings import load_settings
+from miot_harness.web import web_router
+
+HOSTILE = '<script>window.pwned=1</script> y <img src=x onerror="window.pwned=1">'
+
+
+@pytest.fixture(scope="module")
+async def client():
+    app = FastAPI()
+    settings = load_settings(timezone="America/Santiago", nexo_freshness_warn_minutes=7)
+    app.include_router(web_router(settings))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://page"
+    ) as http:
+        yield http
+
+
+async def test_page_is_served_with_a_strict_content_security_policy(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert 'id="q"' in response.text and 'src="/ui/assets/app.js"' in response.text
+    # Nothing is loaded from another origin: no CDN, no external fonts.
+    assert "http://" not in response.text and "https://" not in response.text
+
+
+async def test_assets_are_served_and_unknown_names_are_404(client):
+    script = await client.get("/ui/assets/app.js")
+    style = await client.get("/ui/assets/app.css")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert style.headers["content-type"].startswith("text/css")
+    assert "/runs/stream" in script.text
+    assert "@import" not in style.text and "url(http" not in style.text
+    assert (await client.get("/ui/assets/../router.py")).status_code == 404
+    assert (await client.get("/ui/assets/secret.txt")).status_code == 404
+
+
+async def test_config_reflects_the_settings(client):
+    body = (await client.get("/ui/config")).json()
+    assert body == {
+        "timezone": "America/Santiago",
+        "freshness_warn_minutes": 7,
+        "freshness_refuse_minutes": 120,
+    }
+
+
+async def test_render_turns_markdown_into_html_and_escapes_raw_html(client):
+    table = "| a | b |\n|---|---|\n| 1 | 2 |"
+    markdown = f"## Resumen\n\n**12** servicios críticos. {HOSTILE}\n\n{table}"
+    response = await client.post("/ui/render", json={"markdown": markdown})
+    assert response.status_code == 200
+    html = response.json()["html"]
+    assert "<h2>Resumen</h2>" in html and "<strong>12</strong>" in html
+    assert "<table>" in html and "<td>2</td>" in html
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img" in html
+
+
+async def test_render_drops_script_links(client):
+    html = (await client.post("/ui/render", json={"markdown": "[x](javascript:alert(1))"})).json()
+    assert "href" not in html["html"]
+
+
+async def test_render_rejects_a_body_without_markdown(client):
+    response = await client.post("/ui/render", json={"texto": "hola"})
+    assert response.status_code == 422
+    locs = [error["loc"] for error in response.json()["detail"]]
+    assert ["body", "markdown"] in locs
