@@ -1,0 +1,145 @@
+"""Route classifier: Nexo unless the question is a narrative ask the Nexo catalogue does not claim.
+
+Misrouting an operational question into storytelling is the expensive error, so Nexo is the
+default: the seed's literal tokens and a case-sensitive, word-bounded `ETA` always win, and
+storytelling needs a narrative ask ("cuéntame cómo fue la semana") that neither asks for
+figures nor names terms that single out one Nexo tool in its catalogue texts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+import snowballstemmer
+
+from miot_harness.schemas import HarnessRoute
+
+NEXO_TOKENS = (
+    "coordinador",
+    "mintral",
+    "centro de control",
+    "cola crítica",
+    "cola critica",
+    "dimensionamiento",
+    "torre de control",
+    "auditoría pod",
+    "auditoria pod",
+    "fn_dx",
+)
+_ETA = re.compile(r"\bETA\b")
+_WORD = re.compile(r"[a-z0-9ñ]+")
+
+# Patterns over folded text (lower case, no accents).
+_NARRATIVE = re.compile(
+    r"\b(cuent(a|ame|anos|enme)|que (paso|ocurrio|sucedio|ha pasado)|"
+    r"como (fue|fueron|nos fue|les fue|estuvo|estuvieron|resulto|anduvo|anduvieron)|"
+    r"histori(a|al)|relat(o|a|ame)|narr(a|ame|acion)|cronica|"
+    r"tell me|what happened|story of|how did)\b"
+)
+_FIGURES = re.compile(
+    r"(\bcuant[oa]s?\b|\blist(a|ado|ar|ame)\b|\btop ?\d*\b|\bporcentaje\b|%|"
+    r"\branking\b|\btasa\b|\bmuestr(a|ame)\b|\bdame\b|\bhow many\b|\blist\b)"
+)
+# Words every tool text shares or that a narrative ask uses as its subject.
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "al",
+        "con",
+        "de",
+        "del",
+        "el",
+        "en",
+        "es",
+        "la",
+        "las",
+        "lo",
+        "los",
+        "o",
+        "para",
+        "por",
+        "que",
+        "se",
+        "sin",
+        "su",
+        "sus",
+        "un",
+        "una",
+        "y",
+        "servicio",
+        "servicios",
+        "entrega",
+        "entregas",
+        "dia",
+        "dias",
+        "semana",
+        "mes",
+        "ayer",
+        "hoy",
+        "fecha",
+        "rango",
+        "filtro",
+        "filtros",
+        "dados",
+        "dado",
+    ]
+)
+_MIN_DISTINCTIVE_HITS = 2
+
+_stemmer = snowballstemmer.stemmer("spanish")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (ñ kept), so spelling variants compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ñ", "\0"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("\0", "ñ")
+
+
+def stems(text: str) -> list[str]:
+    """Spanish stems of the content words of `text`."""
+    words = [word for word in _WORD.findall(fold(text)) if word not in _STOPWORDS]
+    return _stemmer.stemWords(words)
+
+
+def has_nexo_token(message: str) -> bool:
+    """The seed's rule: a literal Coordinador token, or `ETA` as an upper-case word."""
+    lowered = message.lower()
+    return any(token in lowered for token in NEXO_TOKENS) or bool(_ETA.search(message))
+
+
+@lru_cache(maxsize=8)
+def _distinctive_stems(texts: tuple[str, ...]) -> frozenset[str]:
+    """Stems that occur in exactly one catalogue text: they single out a tool."""
+    document_frequency: Counter[str] = Counter()
+    for text in texts:
+        document_frequency.update(set(stems(text)))
+    return frozenset(stem for stem, count in document_frequency.items() if count == 1)
+
+
+def catalogue_claims(message: str, nexo_catalogue_texts: Sequence[str]) -> bool:
+    """Whether the question names enough terms that single out one Nexo tool."""
+    if not nexo_catalogue_texts:
+        return False
+    distinctive = _distinctive_stems(tuple(nexo_catalogue_texts))
+    hits = {stem for stem in stems(message) if stem in distinctive}
+    return len(hits) >= _MIN_DISTINCTIVE_HITS
+
+
+def is_narrative(message: str) -> bool:
+    """A request for a story (what happened, how it went), not for figures or a list."""
+    folded = fold(message)
+    return bool(_NARRATIVE.search(folded)) and not _FIGURES.search(folded)
+
+
+def classify_route(message: str, nexo_catalogue_texts: Sequence[str] = ()) -> HarnessRoute:
+    """The route of a question; ties and doubts go to Nexo."""
+    if has_nexo_token(message):
+        return HarnessRoute.NEXO_QUERY
+    if is_narrative(message) and not catalogue_claims(message, nexo_catalogue_texts):
+        return HarnessRoute.STORYTELLING
+    return HarnessRoute.NEXO_QUERY

@@ -1,0 +1,292 @@
+"""Boot of the whole harness, shared by `serve`, `demo`, `ask` and the evals.
+
+Which database (SPEC 12) → credentials → pool → `load_nexo_tools` → catalogue values →
+seat models → graphs → checkpointer → run store → supervisor. A failure anywhere on the
+Nexo side disables Nexo with a human reason; the rest keeps working, and
+`maybe_retry_boot()` tries again at most once a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from miot_harness.events import utc_now
+from miot_harness.observability import log_subscriber
+from miot_harness.settings import HarnessSettings
+from miot_harness.store import RunStore, open_run_store
+from miot_harness.supervisor import HarnessSupervisor, RouteTable, interrupted_after
+from miot_harness.tools import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVAL_S = 60.0
+REACHABLE_TIMEOUT_S = 2.0
+NARRATOR_SEAT = "narrator"
+NOT_CONFIGURED = (
+    "no hay base de datos Coordinador configurada (MIOT_HARNESS_NEXO_DSN o "
+    "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT); use --demo para la base de demostración"
+)
+
+Clock = Callable[[], datetime]
+
+
+def seat_model_names(settings: HarnessSettings) -> dict[str, str]:
+    """Every seat's model name, the storytelling narrator included."""
+    return {**settings.seat_models(), NARRATOR_SEAT: settings.model}
+
+
+def database_configured(settings: HarnessSettings) -> bool:
+    """Whether a Coordinador database is configured (a DSN or a db-scripts root)."""
+    return settings.nexo_dsn is not None or settings.nexo_db_scripts_root is not None
+
+
+@dataclass
+class _Boot:
+    """What one boot attempt produced; the runtime swaps it in whole."""
+
+    registry: ToolRegistry = field(default_factory=ToolRegistry)
+    pool: Any = None
+    nexo_enabled: bool = False
+    nexo_reason: str | None = None
+    nexo_registered: list[str] = field(default_factory=list)
+    routes: RouteTable = field(default_factory=RouteTable)
+
+
+class HarnessRuntime:
+    """The booted harness: Nexo state, tools, pool, run store and supervisor."""
+
+    def __init__(
+        self,
+        settings: HarnessSettings,
+        store: RunStore,
+        checkpointer: Any,
+        *,
+        demo: bool,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.seat_models = seat_model_names(settings)
+        self._checkpointer = checkpointer
+        self._demo = demo
+        self._clock = clock
+        self._boot = _Boot(nexo_reason="Nexo no ha arrancado")
+        self._last_attempt = -RETRY_INTERVAL_S
+        self._boot_lock = asyncio.Lock()
+        self.supervisor = HarnessSupervisor(
+            settings,
+            store,
+            self._boot.routes,
+            gate=_request_gate(),
+            seat_models=self.seat_models,
+            subscribers=[log_subscriber()],
+            before_run=self.maybe_retry_boot,
+        )
+
+    @property
+    def nexo_enabled(self) -> bool:
+        return self._boot.nexo_enabled
+
+    @property
+    def nexo_reason(self) -> str | None:
+        return self._boot.nexo_reason
+
+    @property
+    def registry(self) -> ToolRegistry:
+        return self._boot.registry
+
+    @property
+    def pool(self) -> Any:
+        return self._boot.pool
+
+    @property
+    def nexo_registered(self) -> list[str]:
+        return list(self._boot.nexo_registered)
+
+    async def database_reachable(self) -> bool:
+        """Whether the Coordinador pool answers a trivial query within two seconds."""
+        pool = self._boot.pool
+        if pool is None:
+            return False
+        try:
+            async with asyncio.timeout(REACHABLE_TIMEOUT_S), pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def boot(self) -> None:
+        """One boot attempt; on success or failure the new state replaces the old one."""
+        async with self._boot_lock:
+            self._last_attempt = time.monotonic()
+            attempt = await self._attempt()
+            previous, self._boot = self._boot, attempt
+            self.supervisor.routes = attempt.routes
+            if previous.pool is not None and previous.pool is not attempt.pool:
+                await previous.pool.close()
+        if attempt.nexo_enabled:
+            log.info("Nexo enabled: %d tools registered", len(attempt.nexo_registered))
+        else:
+            log.critical("Nexo disabled: %s", attempt.nexo_reason)
+
+    async def maybe_retry_boot(self) -> bool:
+        """Retry a failed boot at most once a minute; whether Nexo is enabled afterwards."""
+        if self._boot.nexo_enabled:
+            return True
+        if time.monotonic() - self._last_attempt < RETRY_INTERVAL_S or self._boot_lock.locked():
+            return False
+        await self.boot()
+        return self._boot.nexo_enabled
+
+    async def aclose(self) -> None:
+        if self._boot.pool is not None:
+            await self._boot.pool.close()
+            self._boot.pool = None
+
+    async def _attempt(self) -> _Boot:
+        from miot_harness.nexo.boot import load_nexo_tools
+        from miot_harness.nexo.credentials import credentials_from_settings
+        from miot_harness.nexo.pool import create_nexo_pool
+
+        boot = _Boot()
+        try:
+            settings = await self._database_settings()
+        except Exception as exc:
+            return _disabled(boot, f"la base de demostración no arrancó: {exc}")
+        if settings is None:
+            return _disabled(boot, NOT_CONFIGURED)
+        try:
+            models = self._chat_models(settings)
+        except Exception as exc:
+            return _disabled(boot, f"modelo de chat no disponible: {exc}")
+        try:
+            credentials = credentials_from_settings(settings)
+            boot.pool = await create_nexo_pool(credentials, settings)
+        except Exception as exc:
+            return _disabled(boot, f"sin conexión a Coordinador: {_safe(exc)}")
+        result = await load_nexo_tools(boot.registry, settings, boot.pool)
+        boot.nexo_registered = list(result.registered)
+        catalog_values = self._catalog_values(settings, boot.registry)
+        boot.routes.storytelling = self._story_runner(settings, boot, models, catalog_values)
+        boot.routes.storytelling_reason = None
+        if not result.enabled:
+            return _disabled(boot, result.reason or "el arranque de Nexo falló")
+        boot.routes.catalogue_texts = tuple(
+            tool.description for tool in boot.registry.with_prefix(settings.nexo_tool_prefix)
+        )
+        boot.routes.nexo = self._nexo_runner(settings, boot.registry, models, catalog_values)
+        boot.routes.nexo_reason = None
+        boot.nexo_enabled = True
+        return boot
+
+    async def _database_settings(self) -> HarnessSettings | None:
+        """Settings pointing at the Coordinador database to use, or None when there is none."""
+        if self._demo:
+            from miot_harness.demo import ensure_demo_database
+
+            connection = await asyncio.to_thread(ensure_demo_database, self.settings)
+            return self.settings.model_copy(
+                update={
+                    "nexo_dsn": None,
+                    "nexo_db_scripts_root": connection.db_scripts_root,
+                    "nexo_db_alias": connection.alias,
+                }
+            )
+        return self.settings if database_configured(self.settings) else None
+
+    def _chat_models(self, settings: HarnessSettings) -> dict[str, Any]:
+        from miot_harness.models.factory import get_chat_model
+
+        return {seat: get_chat_model(name, settings) for seat, name in self.seat_models.items()}
+
+    def _catalog_values(self, settings: HarnessSettings, registry: ToolRegistry) -> Any:
+        from miot_harness.nexo.catalog_values import CatalogValues
+
+        return CatalogValues(registry, settings, clock=self._clock)
+
+    def _nexo_runner(
+        self,
+        settings: HarnessSettings,
+        registry: ToolRegistry,
+        models: dict[str, Any],
+        catalog_values: Any,
+    ) -> Any:
+        from miot_harness.nexo.graph import build_nexo_graph
+        from miot_harness.nexo.runner import run_nexo_turn
+
+        graph = build_nexo_graph(
+            registry,
+            settings,
+            models,
+            catalog_values=catalog_values.get,
+            clock=self._clock,
+            checkpointer=self._checkpointer,
+        )
+
+        async def run(question: str, ctx: Any, publish: Any) -> Any:
+            return await run_nexo_turn(graph, question, ctx, settings, publish)
+
+        return run
+
+    def _story_runner(
+        self, settings: HarnessSettings, boot: _Boot, models: dict[str, Any], catalog_values: Any
+    ) -> Any:
+        from miot_harness.storytelling import build_story_runner, register_story_tools
+
+        register_story_tools(boot.registry, boot.pool, settings)
+        return build_story_runner(
+            boot.registry,
+            settings,
+            models[NARRATOR_SEAT],
+            catalog_values=catalog_values.get,
+            clock=self._clock,
+        )
+
+
+def _disabled(boot: _Boot, reason: str) -> _Boot:
+    boot.nexo_enabled = False
+    boot.nexo_reason = reason
+    boot.routes.nexo = None
+    boot.routes.nexo_reason = reason
+    return boot
+
+
+def _safe(exc: BaseException) -> str:
+    """An error message for logs and `/health`: the exception type, never a DSN or password."""
+    text = str(exc)
+    if "postgres" in text.lower() and ("@" in text or "password" in text.lower()):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _request_gate() -> Any:
+    from miot_harness.request_gate import check_request
+
+    return check_request
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: HarnessSettings, *, demo: bool = False, clock: Clock = utc_now
+) -> AsyncIterator[HarnessRuntime]:
+    """Boot the harness for one process and close everything it opened on exit."""
+    from miot_harness.nexo.threads import open_checkpointer
+
+    async with AsyncExitStack() as stack:
+        store = await open_run_store(settings)
+        stack.push_async_callback(store.close)
+        interrupted = await store.mark_interrupted(interrupted_after(settings))
+        if interrupted:
+            log.warning("marked %d interrupted run(s) as failed", interrupted)
+        checkpointer = await stack.enter_async_context(open_checkpointer(settings))
+        runtime = HarnessRuntime(settings, store, checkpointer, demo=demo, clock=clock)
+        stack.push_async_callback(runtime.aclose)
+        await runtime.boot()
+        yield runtime

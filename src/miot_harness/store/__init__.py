@@ -1,0 +1,22 @@
+"""Run records: SQLite under the data directory by default, PostgreSQL when a DSN is set."""
+
+from __future__ import annotations
+
+from miot_harness.settings import HarnessSettings
+from miot_harness.store.base import INTERRUPTED, RunStore
+
+STORE_FILE = "store.sqlite"
+
+
+async def open_run_store(settings: HarnessSettings) -> RunStore:
+    """The store `settings` choose: `MIOT_HARNESS_STORE_DSN`, else `<data_dir>/store.sqlite`."""
+    if settings.store_dsn is not None:
+        from miot_harness.store.postgres import PostgresRunStore
+
+        return await PostgresRunStore.open(settings.store_dsn.get_secret_value())
+    from miot_harness.store.sqlite import SqliteRunStore
+
+    return await SqliteRunStore.open(settings.data_dir / STORE_FILE)
+
+
+__all__ = ["INTERRUPTED", "STORE_FILE", "RunStore", "open_run_store"]
