@@ -1,0 +1,37 @@
+"""Run the MCP server over stdio or streamable HTTP on a booted harness runtime."""
+
+from __future__ import annotations
+
+from miot_harness.runtime import database_configured, open_runtime
+from miot_harness.settings import HarnessSettings
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MCP_HTTP_PATH = "/mcp"
+
+
+async def serve_stdio(settings: HarnessSettings) -> None:
+    """Serve one client on stdin/stdout until it disconnects (the SDK keeps stdout for frames)."""
+    from mcp.server.stdio import stdio_server
+
+    from miot_harness.mcp.server import build_mcp_server
+
+    # With no database configured the embedded demo database is used, as `ask` does.
+    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+        server = build_mcp_server(runtime, settings)
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+
+async def serve_http(settings: HarnessSettings, host: str, port: int) -> None:
+    """Serve streamable HTTP at `http://host:port/mcp`; only loopback hosts are accepted."""
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(f"the MCP HTTP server binds to loopback only, not {host!r}")
+    import uvicorn
+
+    from miot_harness.mcp.server import build_mcp_server
+
+    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+        server = build_mcp_server(runtime, settings)
+        app = server.streamable_http_app(streamable_http_path=MCP_HTTP_PATH, host=host)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
+        await uvicorn.Server(config).serve()

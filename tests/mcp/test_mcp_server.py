@@ -1,0 +1,185 @@
+"""The MCP server in-process through the official client: listing, calls, errors and `ask`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from mcp import Client
+from miot_harness.events import HarnessEventType, RunEmitter
+from miot_harness.mcp.server import build_mcp_server
+from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus, UserRequest
+from miot_harness.settings import load_settings
+from miot_harness.tools import HarnessTool, ToolMetadata, ToolRegistry, ToolResult
+
+REFRESHED = datetime(2026, 11, 25, 11, 5, tzinfo=UTC)
+
+
+class QueueInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str | None = None
+    eta_clasificacion: Literal["a_tiempo", "en_riesgo", "atrasado", "sin_eta"] | None = None
+    limit: int = 50
+
+
+class QueueOutput(BaseModel):
+    rows: list[dict[str, Any]]
+    total_count: int
+    truncated: bool
+
+
+class QueueTool(HarnessTool):
+    """A table tool over a fixed list, truncating to 5 rows like the Nexo tools."""
+
+    def __init__(self, name: str, tenant_lock: str) -> None:
+        super().__init__(name, "L2: Cola de prueba.", QueueInput, QueueOutput, tenant_lock)
+        self.seen: list[QueueInput] = []
+
+    async def call(self, args: BaseModel) -> ToolResult:
+        assert isinstance(args, QueueInput)
+        self.seen.append(args)
+        rows = [{"codigo": f"SV-{i:07d}", "region": args.region} for i in range(args.limit)]
+        output = QueueOutput(rows=rows[:5], total_count=len(rows), truncated=len(rows) > 5)
+        meta = ToolMetadata(
+            source="nexo.fn_dx_cola", refreshed_at=REFRESHED, layer="L2", truncated=output.truncated
+        )
+        return ToolResult(output=output, metadata=meta, row_count=len(rows), returned_rows=rows)
+
+
+@dataclass
+class RecordingSupervisor:
+    """Answers every question with a completed, cited run and remembers what it was asked."""
+
+    asked: list[tuple[UserRequest, str, str]] = field(default_factory=list)
+
+    async def run(
+        self,
+        request: UserRequest,
+        *,
+        tenant_id: str,
+        user_id: str,
+        emitter: RunEmitter | None = None,
+    ) -> HarnessRunRecord:
+        assert emitter is not None
+        self.asked.append((request, tenant_id, user_id))
+        emitter.emit(HarnessEventType.FRESHNESS_WARNING, "freshness_judge", age_minutes=20)
+        emitter.emit(
+            HarnessEventType.RUN_COMPLETED, "supervisor", status="completed", refusal_reason=None
+        )
+        emitter.close()
+        return HarnessRunRecord(
+            run_id=emitter.run_id,
+            thread_id=request.thread_id or "t-new",
+            tenant_id=tenant_id,
+            user_id=user_id,
+            route=HarnessRoute.NEXO_QUERY,
+            status=RunStatus.COMPLETED,
+            answer="Hay **12** servicios en riesgo (datos de las 08:05).",
+            events=list(emitter.events),
+            artifacts={
+                "nexo_plan": {
+                    "steps": [
+                        {"tool": "coordinador_cola", "args": {"region": "RM"}, "rationale": "cola"}
+                    ]
+                },
+                "evidence": [
+                    {
+                        "tool": "coordinador_cola",
+                        "refreshed_at": REFRESHED.isoformat(),
+                        "is_stale": False,
+                        "rows": [],
+                    }
+                ],
+            },
+        )
+
+
+@dataclass
+class Backend:
+    registry: ToolRegistry
+    supervisor: RecordingSupervisor
+
+
+@pytest.fixture
+def backend() -> Backend:
+    registry = ToolRegistry()
+    registry.register(QueueTool("coordinador_cola", "mintral"))
+    registry.register(QueueTool("delivery_metrics", "mintral"))
+    return Backend(registry, RecordingSupervisor())
+
+
+@pytest.fixture
+def server(backend):
+    return build_mcp_server(backend, load_settings(nexo_tenant_lock="mintral"))
+
+
+async def test_lists_only_prefixed_tools_and_ask(server):
+    async with Client(server) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) == {"coordinador_cola", "ask"}
+    schema = tools["coordinador_cola"].input_schema
+    assert schema["properties"]["eta_clasificacion"]["anyOf"][0]["enum"][1] == "en_riesgo"
+    assert tools["coordinador_cola"].description == "L2: Cola de prueba."
+    assert tools["ask"].input_schema["required"] == ["question"]
+
+
+async def test_table_call_returns_five_rows_with_total_and_refresh_time(server, backend, caplog):
+    caplog.set_level("INFO", logger="miot_harness.events")
+    async with Client(server) as client:
+        result = await client.call_tool("coordinador_cola", {"region": "Biobío", "limit": 12})
+    assert not result.is_error
+    content = result.structured_content
+    assert len(content["rows"]) == 5
+    assert content["total_count"] == 12 and content["truncated"] is True
+    assert content["refreshed_at"] == REFRESHED.isoformat()
+    assert content["rows"][0]["region"] == "Biobío"
+    assert backend.registry.get("coordinador_cola").seen[0].region == "Biobío"
+    logged = [record.getMessage() for record in caplog.records]
+    assert any('"event":"tool.started"' in line for line in logged)
+    assert any('"event":"tool.completed"' in line for line in logged)
+
+
+async def test_unknown_denied_and_unprefixed_tools_are_errors(server):
+    async with Client(server) as client:
+        for name in ("coordinador_refresh_all", "fn_refresh_all", "delivery_metrics"):
+            result = await client.call_tool(name, {})
+            assert result.is_error
+            assert f"{name!r} is not available" in result.content[0].text
+
+
+async def test_invalid_argument_is_an_error_naming_the_field(server):
+    async with Client(server) as client:
+        result = await client.call_tool("coordinador_cola", {"eta_clasificacion": "tarde"})
+        unknown = await client.call_tool("coordinador_cola", {"p_region": "RM"})
+    assert result.is_error
+    assert result.content[0].text.startswith("Invalid arguments for coordinador_cola")
+    assert "eta_clasificacion" in result.content[0].text
+    assert unknown.is_error and "p_region" in unknown.content[0].text
+
+
+async def test_calls_run_as_the_configured_tenant(backend):
+    other = build_mcp_server(backend, load_settings(nexo_tenant_lock="otro"))
+    async with Client(other) as client:
+        result = await client.call_tool("coordinador_cola", {})
+    assert result.is_error
+    assert "permission" in result.content[0].text and "'otro'" in result.content[0].text
+
+
+async def test_ask_returns_answer_plan_and_freshness(server, backend):
+    async with Client(server) as client:
+        result = await client.call_tool("ask", {"question": "cola crítica RM", "thread_id": "t1"})
+        empty = await client.call_tool("ask", {"question": ""})
+    assert not result.is_error
+    content = result.structured_content
+    assert content["answer"] == result.content[0].text
+    assert content["status"] == "completed" and content["thread_id"] == "t1"
+    assert content["plan"][0]["tool"] == "coordinador_cola"
+    assert content["freshness"] == {"refreshed_at": REFRESHED.isoformat(), "level": "warn"}
+    request, tenant, user = backend.supervisor.asked[0]
+    assert (request.message, tenant, user) == ("cola crítica RM", "mintral", "mcp")
+    assert empty.is_error and "question" in empty.content[0].text
