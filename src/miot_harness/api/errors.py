@@ -1,0 +1,110 @@
+"""Error responses: declared in OpenAPI, shaped like FastAPI's, free of tracebacks and secrets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from miot_harness.api.runs import RETRY_AFTER_SECONDS, RunsBusy
+
+log = logging.getLogger("miot_harness.api")
+
+# Only the parts of a validation error a client needs; `input` and `ctx` can echo
+# arbitrary request text back, so they are dropped.
+ERROR_KEYS = ("type", "loc", "msg")
+UNPARSABLE_BODY = {
+    "type": "body_unparsable",
+    "loc": ["body"],
+    "msg": "the body is not UTF-8 JSON",
+}
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationFailure(BaseModel):
+    detail: list[ValidationIssue]
+
+
+def _described(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+UNAUTHORIZED = {401: _described(ErrorDetail, "Missing or invalid API key")}
+NOT_FOUND = {404: _described(ErrorDetail, "No such record for this tenant")}
+INVALID = {
+    422: _described(
+        ValidationFailure, "Invalid request: the body is not UTF-8 JSON or a field is invalid"
+    )
+}
+BUSY = {
+    429: {
+        **_described(ErrorDetail, "Too many runs in progress; retry after the given seconds"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    }
+}
+TOO_LARGE = {413: {"description": "The body exceeds the size cap"}}
+
+
+def _issue(error: dict[str, Any]) -> dict[str, Any]:
+    issue = {key: error[key] for key in ERROR_KEYS if key in error}
+    if error.get("type") == "json_invalid":
+        # FastAPI reports the byte offset as part of `loc`; the field is the body itself.
+        reason = (error.get("ctx") or {}).get("error")
+        issue["loc"] = ["body"]
+        issue["msg"] = f"the body is not valid JSON: {reason}" if reason else issue["msg"]
+    else:
+        issue["loc"] = list(issue.get("loc", ["body"]))
+    return issue
+
+
+async def _validation_failed(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": [_issue(error) for error in exc.errors()]}, status_code=422)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # Starlette answers a body it cannot decode (not UTF-8) with 400: the spec wants 422.
+        return JSONResponse({"detail": [UNPARSABLE_BODY]}, status_code=422)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _busy(_: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"detail": "too many runs in progress; retry shortly"},
+        status_code=429,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error(
+        "unhandled %s on %s %s",
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    return JSONResponse({"detail": "internal error"}, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_failed)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RunsBusy, _busy)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,106 @@
+"""Run routes: ask (whole record or live events), read a run, read a thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from miot_harness.api.auth import Caller
+from miot_harness.api.errors import BUSY, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
+from miot_harness.api.runs import LiveRun
+from miot_harness.api.state import caller, launcher_of, runtime_of
+from miot_harness.schemas import HarnessRunRecord, Identifier, UserRequest
+
+SSE_PING_SECONDS = 15
+PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[\w.\-:@]+$")]
+OpenTenant = Annotated[
+    Identifier | None,
+    Query(description="Open servers only (no API keys): the tenant to read as. Ignored with keys."),
+]
+CallerDep = Annotated[Caller, Depends(caller)]
+
+router = APIRouter(tags=["runs"])
+
+
+class ThreadRuns(BaseModel):
+    """A thread's runs, oldest first."""
+
+    thread_id: str
+    runs: list[HarnessRunRecord]
+
+
+def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
+    principal = who.principal(body.tenant_id, body.user_id)
+    return launcher_of(request).start(body, principal)
+
+
+@router.post(
+    "/runs",
+    responses={**UNAUTHORIZED, **TOO_LARGE, **INVALID, **BUSY},
+    summary="Ask a question and wait for the whole run record",
+)
+async def create_run(request: Request, body: UserRequest, who: CallerDep) -> HarnessRunRecord:
+    return await _start(request, body, who).record()
+
+
+@router.post(
+    "/runs/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "`harness_event` frames (id = seq) as they happen, then one `record`",
+        },
+        **UNAUTHORIZED,
+        **TOO_LARGE,
+        **INVALID,
+        **BUSY,
+    },
+    summary="Ask a question and receive its events live, then the record",
+)
+async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> EventSourceResponse:
+    run = _start(request, body, who)
+
+    async def frames() -> AsyncIterator[ServerSentEvent]:
+        async for event in run.emitter.stream():
+            yield ServerSentEvent(
+                data=event.model_dump_json(), event="harness_event", id=str(event.seq)
+            )
+        record = await run.record()
+        yield ServerSentEvent(data=record.model_dump_json(), event="record")
+
+    return EventSourceResponse(frames(), ping=SSE_PING_SECONDS)
+
+
+@router.get(
+    "/runs/{run_id}",
+    responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
+    summary="One run record of the caller's tenant",
+)
+async def read_run(
+    request: Request, run_id: PathId, who: CallerDep, tenant_id: OpenTenant = None
+) -> HarnessRunRecord:
+    tenant = who.principal(tenant_id).tenant_id
+    record = await runtime_of(request).store.get(run_id, tenant)
+    if record is None:
+        raise HTTPException(status_code=404, detail="no such run")
+    return record
+
+
+@router.get(
+    "/threads/{thread_id}/runs",
+    responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
+    summary="The caller's tenant's runs of one thread, oldest first",
+)
+async def read_thread(
+    request: Request, thread_id: PathId, who: CallerDep, tenant_id: OpenTenant = None
+) -> ThreadRuns:
+    tenant = who.principal(tenant_id).tenant_id
+    runs = await runtime_of(request).store.list_thread(thread_id, tenant)
+    if not runs:
+        raise HTTPException(status_code=404, detail="no such thread")
+    return ThreadRuns(thread_id=thread_id, runs=runs)

@@ -1,0 +1,56 @@
+"""What the API needs from the harness runtime, as structural types (no runtime import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from miot_harness.events import RunEmitter
+from miot_harness.schemas import HarnessRunRecord, UserRequest
+from miot_harness.tools import ToolRegistry
+
+
+class RunReader(Protocol):
+    async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None: ...
+
+    async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]: ...
+
+
+class RunExecutor(Protocol):
+    async def run(
+        self,
+        request: UserRequest,
+        *,
+        tenant_id: str,
+        user_id: str,
+        emitter: RunEmitter | None = None,
+    ) -> HarnessRunRecord: ...
+
+
+class ApiRuntime(Protocol):
+    """The booted harness: Nexo state, tools, the run store and the supervisor."""
+
+    nexo_enabled: bool
+    nexo_reason: str | None
+    registry: ToolRegistry
+    pool: Any
+    nexo_registered: list[str]
+    store: RunReader
+    supervisor: RunExecutor
+    seat_models: Mapping[str, str]
+
+    async def database_reachable(self) -> bool: ...
+
+    async def maybe_retry_boot(self) -> bool: ...
+
+
+RuntimeFactory = Callable[..., AbstractAsyncContextManager[ApiRuntime]]
+"""Called as `factory(settings, demo=bool)`; `miot_harness.runtime.open_runtime` fits."""
+
+
+def default_runtime_factory() -> RuntimeFactory:
+    """The real runtime, imported only when an app is actually built."""
+    from miot_harness.runtime import open_runtime
+
+    return open_runtime

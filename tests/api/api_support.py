@@ -1,0 +1,234 @@
+"""API test support: a runtime of real parts (supervisor, SQLite store, a governed tool)
+around a scripted turn runner, and servers that stop with the test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from miot_harness.events import EventSink, HarnessEventType, make_event
+from miot_harness.schemas import RefusalReason, RunContext, RunStatus
+from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.store import open_run_store
+from miot_harness.supervisor import HarnessSupervisor, RouteTable
+from miot_harness.tools import HarnessTool, ToolMetadata, ToolRegistry, ToolResult
+
+MINTRAL_KEY = "key-mintral-ops"
+ACME_KEY = "key-acme-ops"
+API_KEYS = {
+    MINTRAL_KEY: {"tenant_id": "mintral", "user_id": "ana"},
+    ACME_KEY: {"tenant_id": "acme", "user_id": "bob"},
+}
+SEATS = {"filter_expert": "offline", "analyst": "offline", "synthesizer": "offline"}
+
+
+class CountArgs(BaseModel):
+    region: str | None = None
+    limit: int = Field(default=5, ge=1, le=50)
+
+
+class CountOutput(BaseModel):
+    value: int
+
+
+class CountTool(HarnessTool):
+    """A governed tool with fixed data: real `invoke` events, no database."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "coordinador_conteo_servicios", "L1: conteo", CountArgs, CountOutput, "mintral"
+        )
+        self.layer = "L1"
+        self.domain = "conteo"
+
+    async def call(self, args: BaseModel) -> ToolResult:
+        return ToolResult(
+            output=CountOutput(value=42), metadata=ToolMetadata(source="test"), row_count=1
+        )
+
+
+@dataclass
+class Outcome:
+    answer: str
+    status: RunStatus
+    refusal_reason: RefusalReason | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    failure: str | None = None
+
+
+class ScriptedTurns:
+    """The Nexo route's turn runner: one tool call, one model turn, a fixed answer.
+
+    `hold()` makes the next runs wait at the start until `release()`; `fail_with` makes the
+    runner raise, as a broken graph would.
+    """
+
+    def __init__(self, registry: ToolRegistry) -> None:
+        self.registry = registry
+        self.started = asyncio.Event()
+        self.finished: list[str] = []
+        self.fail_with: Exception | None = None
+        self._gate: asyncio.Event | None = None
+
+    def hold(self) -> None:
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+
+    async def __call__(self, question: str, ctx: RunContext, publish: EventSink) -> Outcome:
+        self.started.set()
+        if self._gate is not None:
+            await self._gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        tool = self.registry.get("coordinador_conteo_servicios")
+        assert tool is not None
+        args = {"region": "Metropolitana"}
+        result = await tool.invoke(args, ctx, publish)
+        publish(
+            make_event(
+                HarnessEventType.AGENT_TURN,
+                "synthesizer",
+                agent="synthesizer",
+                model="offline",
+                model_calls=1,
+                input_tokens=120,
+                output_tokens=30,
+            )
+        )
+        answer = f"Hay {result.output.value} servicios."
+        publish(make_event(HarnessEventType.ANSWER_COMPLETED, "synthesizer", chars=len(answer)))
+        self.finished.append(ctx.run_id)
+        return Outcome(
+            answer=answer,
+            status=RunStatus.COMPLETED,
+            plan={"steps": [{"tool": tool.name, "args": args, "rationale": "conteo"}]},
+        )
+
+
+class ScriptedRuntime:
+    """The API's view of the runtime, with Nexo enabled or disabled as a test needs."""
+
+    def __init__(self, settings: HarnessSettings, store: Any, *, nexo_enabled: bool) -> None:
+        self.registry = ToolRegistry()
+        self.registry.register(CountTool())
+        self.turns = ScriptedTurns(self.registry)
+        self.nexo_enabled = nexo_enabled
+        self.nexo_reason = None if nexo_enabled else "sin conexión a Coordinador"
+        self.pool = object() if nexo_enabled else None
+        self.nexo_registered = ["coordinador_conteo_servicios"] if nexo_enabled else []
+        self.store = store
+        self.seat_models = dict(SEATS)
+        self.retries = 0
+        routes = RouteTable(
+            nexo=self.turns if nexo_enabled else None,
+            nexo_reason=self.nexo_reason,
+            catalogue_texts=("conteo de servicios por región",),
+        )
+        self.supervisor = HarnessSupervisor(
+            settings, store, routes, gate=_no_gate, seat_models=self.seat_models
+        )
+
+    async def database_reachable(self) -> bool:
+        return self.nexo_enabled
+
+    async def maybe_retry_boot(self) -> bool:
+        self.retries += 1
+        return self.nexo_enabled
+
+
+def _no_gate(message: str, tenant_id: str, settings: HarnessSettings) -> None:
+    return None
+
+
+@dataclass
+class RuntimeBox:
+    """What the factory opened, so a test can reach its runtime."""
+
+    nexo_enabled: bool = True
+    runtime: ScriptedRuntime | None = None
+    opened: int = 0
+    closed: int = 0
+
+    def get(self) -> ScriptedRuntime:
+        assert self.runtime is not None, "the app's lifespan has not started"
+        return self.runtime
+
+    @asynccontextmanager
+    async def factory(
+        self, settings: HarnessSettings, *, demo: bool = False
+    ) -> AsyncIterator[ScriptedRuntime]:
+        store = await open_run_store(settings)
+        self.opened += 1
+        try:
+            self.runtime = ScriptedRuntime(settings, store, nexo_enabled=self.nexo_enabled)
+            yield self.runtime
+        finally:
+            await store.close()
+            self.closed += 1
+
+
+def api_settings(data_dir: Path, *, keys: bool = True, **overrides: Any) -> HarnessSettings:
+    return load_settings(
+        data_dir=data_dir,
+        api_keys=json.dumps(API_KEYS) if keys else None,
+        nexo_dsn=None,
+        nexo_db_scripts_root=None,
+        store_dsn=None,
+        **overrides,
+    )
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@asynccontextmanager
+async def asgi_client(
+    app: FastAPI, base_url: str = "http://127.0.0.1"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client with the app's lifespan running around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            yield client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """Serve `app` with a real uvicorn on 127.0.0.1 in this event loop; yield its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
