@@ -1,0 +1,107 @@
+"""What a run did, read back from its `HarnessRunRecord`: the facts the scorers judge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from miot_harness.events import HarnessEventType
+from miot_harness.schemas import HarnessRunRecord
+
+
+class ToolCall(BaseModel):
+    """One `tool.started` event: the tool and the raw arguments it was asked with."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunObservation(BaseModel):
+    """The scored facts of one run, independent of how the run was produced."""
+
+    route: str | None
+    status: str
+    refusal_reason: str | None
+    answer: str
+    tool_calls: list[ToolCall]
+    refresh_stamps: list[datetime]
+    evidence: list[Any]
+    started_at: datetime
+    finished_at: datetime
+    latency_ms: float
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+def _parse_stamp(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
+    """Model calls and tokens: the `run.completed` totals, else the sum of `agent.turn`."""
+    for event in record.events:
+        if event.type == HarnessEventType.RUN_COMPLETED and "model_calls" in event.payload:
+            payload = event.payload
+            return (
+                int(payload.get("model_calls") or 0),
+                int(payload.get("input_tokens") or 0),
+                int(payload.get("output_tokens") or 0),
+            )
+    turns = [e.payload for e in record.events if e.type == HarnessEventType.AGENT_TURN]
+    return (
+        sum(int(t.get("model_calls") or 0) for t in turns),
+        sum(int(t.get("input_tokens") or 0) for t in turns),
+        sum(int(t.get("output_tokens") or 0) for t in turns),
+    )
+
+
+def _refusal_reason(record: HarnessRunRecord) -> str | None:
+    for event in reversed(record.events):
+        if event.type == HarnessEventType.RUN_COMPLETED and event.payload.get("refusal_reason"):
+            return str(event.payload["refusal_reason"])
+    reason = record.artifacts.get("refusal_reason")
+    return str(reason) if reason else None
+
+
+def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
+    """Read a finished run record into the facts the scorers need."""
+    calls = [
+        ToolCall(tool=str(e.payload.get("tool")), args=dict(e.payload.get("args") or {}))
+        for e in record.events
+        if e.type == HarnessEventType.TOOL_STARTED
+    ]
+    stamps = [
+        stamp
+        for e in record.events
+        if e.type == HarnessEventType.TOOL_COMPLETED
+        and (stamp := _parse_stamp(e.payload.get("refreshed_at"))) is not None
+    ]
+    model_calls, input_tokens, output_tokens = _usage(record)
+    evidence: list[Any] = [record.artifacts]
+    evidence += [e.payload for e in record.events if e.type == HarnessEventType.TOOL_COMPLETED]
+    evidence += [call.args for call in calls]
+    return RunObservation(
+        route=record.route.value if record.route else None,
+        status=record.status.value,
+        refusal_reason=_refusal_reason(record),
+        answer=record.answer or "",
+        tool_calls=calls,
+        refresh_stamps=stamps,
+        evidence=evidence,
+        started_at=record.created_at,
+        finished_at=record.finished_at or record.created_at,
+        latency_ms=latency_ms,
+        model_calls=model_calls,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
