@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from miot_harness.events import EventSink, HarnessEventType, make_event
+from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, make_event
 from miot_harness.schemas import RefusalReason, RunContext, RunStatus
 from miot_harness.settings import HarnessSettings, load_settings
 from miot_harness.store import open_run_store
@@ -99,17 +99,14 @@ class ScriptedTurns:
         assert tool is not None
         args = {"region": "Metropolitana"}
         result = await tool.invoke(args, ctx, publish)
-        publish(
-            make_event(
-                HarnessEventType.AGENT_TURN,
-                "synthesizer",
-                agent="synthesizer",
-                model="offline",
-                model_calls=1,
-                input_tokens=120,
-                output_tokens=30,
-            )
-        )
+        turn = {
+            "agent": "synthesizer",
+            "model": "offline",
+            "model_calls": 1,
+            "input_tokens": 120,
+            "output_tokens": 30,
+        }
+        publish(HarnessEvent(type=HarnessEventType.AGENT_TURN, agent="synthesizer", payload=turn))
         answer = f"Hay {result.output.value} servicios."
         publish(make_event(HarnessEventType.ANSWER_COMPLETED, "synthesizer", chars=len(answer)))
         self.finished.append(ctx.run_id)
@@ -232,3 +229,23 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@dataclass(frozen=True)
+class SseFrame:
+    event: str
+    data: str
+    id: str | None
+
+
+async def sse_frames(response: httpx.Response) -> AsyncIterator[SseFrame]:
+    """Parse a `text/event-stream` body frame by frame as it arrives (comments skipped)."""
+    fields: dict[str, str] = {}
+    async for line in response.aiter_lines():
+        if line == "":
+            if "data" in fields:
+                yield SseFrame(fields.get("event", "message"), fields["data"], fields.get("id"))
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            fields[name] = value.removeprefix(" ")
