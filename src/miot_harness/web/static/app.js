@@ -5,6 +5,7 @@
 
 const KEY_STORAGE = "miot.apiKey";
 const THREAD_STORAGE = "miot.threadId";
+const QUESTIONS_STORAGE = "miot.questions";
 const MAX_CELL_CHARS = 300;
 
 const state = {
@@ -29,6 +30,20 @@ const threadId = () => sessionStorage.getItem(THREAD_STORAGE) || "";
 function setThread(id) {
   if (id) sessionStorage.setItem(THREAD_STORAGE, id);
   else sessionStorage.removeItem(THREAD_STORAGE);
+}
+
+// The run record does not carry the question, so the page remembers what it asked.
+function rememberQuestion(runId, question) {
+  const questions = JSON.parse(sessionStorage.getItem(QUESTIONS_STORAGE) || "{}");
+  questions[runId] = question;
+  sessionStorage.setItem(QUESTIONS_STORAGE, JSON.stringify(questions));
+}
+
+function questionOf(record) {
+  const questions = JSON.parse(sessionStorage.getItem(QUESTIONS_STORAGE) || "{}");
+  const started = runEvents(record).find((e) => e.type === "run.started");
+  const payload = (started && started.payload) || {};
+  return questions[record.run_id] || payload.message || "(pregunta anterior)";
 }
 
 function authHeaders(extra) {
@@ -136,7 +151,10 @@ function tableOf(columns, rows) {
   const body = table.appendChild(el("tbody"));
   for (const row of rows) {
     const tr = body.appendChild(el("tr"));
-    for (const column of columns) tr.appendChild(el("td", null, cellText(row[column])));
+    for (const column of columns) {
+      const td = tr.appendChild(el("td", null, cellText(row[column])));
+      td.title = td.textContent;
+    }
   }
   return table;
 }
@@ -221,10 +239,14 @@ function eventDetail(event) {
       return (p.tool || "") + " · " + (p.error_type || "") + ": " + (p.message || "");
     case "agent.turn":
       return (p.agent || event.agent || "") + " · " + (p.model || "") + " · " + (p.model_calls ?? 0) + " llamadas";
+    case "answer.completed":
+      return p.chars !== undefined ? p.chars + " caracteres" : "";
     case "run.completed":
       return (p.status || "") + (p.refusal_reason ? " · " + p.refusal_reason : "");
+    case "run.failed":
+      return p.reason || "";
     default:
-      return cellText(p).slice(0, 200);
+      return Object.keys(p).length ? cellText(p).slice(0, 200) : "";
   }
 }
 
@@ -402,6 +424,7 @@ async function ask(question) {
       return;
     }
     if (record.thread_id) setThread(record.thread_id);
+    if (record.run_id) rememberQuestion(record.run_id, question);
     showRecordTrace(record);
     await fillTurn(turn, record);
     $("q").value = "";
@@ -433,6 +456,7 @@ function saveKey(event) {
   if (changed) clearThread();
   const pending = state.pendingQuestion;
   state.pendingQuestion = null;
+  checkHealth();
   if (pending) ask(pending);
   else loadThread();
 }
@@ -468,7 +492,7 @@ async function loadThread() {
     const runs = runsOf(await response.json());
     $("turns").replaceChildren();
     for (const record of runs) {
-      const turn = newTurn(record.request_message || questionOf(record));
+      const turn = newTurn(questionOf(record));
       await fillTurn(turn, record);
     }
     if (runs.length) showRecordTrace(runs[runs.length - 1]);
@@ -477,15 +501,14 @@ async function loadThread() {
   }
 }
 
-function questionOf(record) {
-  const artifacts = record.artifacts || {};
-  return artifacts.question || artifacts.message || "(pregunta anterior)";
-}
-
 // ---------- health ----------
 async function checkHealth() {
   try {
     const response = await fetch("/health", { headers: authHeaders() });
+    if (response.status === 401) {
+      setServerState("warn", "Requiere clave API");
+      return;
+    }
     if (!response.ok) {
       setServerState("warn", "Servidor con problemas (" + response.status + ")");
       return;
@@ -493,14 +516,14 @@ async function checkHealth() {
     const health = await response.json();
     if (health.nexo_enabled === false) {
       setServerState("warn", "Nexo deshabilitado");
-      const why = health.nexo_reason || health.reason || "sin conexión a la base Coordinador";
+      const why = health.reason || "sin conexión a la base Coordinador";
       showBanner(
         "warn",
         "Nexo está deshabilitado (" + why + "). Las preguntas operacionales no se pueden responder " +
           "hasta que el servidor se conecte a la base Coordinador; el resto del harness sigue disponible."
       );
     } else {
-      setServerState("ok", "Nexo activo" + (health.tool_count ? " · " + health.tool_count + " herramientas" : ""));
+      setServerState("ok", "Nexo activo" + (health.tools ? " · " + health.tools + " herramientas" : ""));
       hideBanner();
     }
   } catch (error) {
