@@ -22,6 +22,16 @@ OpenTenant = Annotated[
     Query(description="Open servers only (no API keys): the tenant to read as. Ignored with keys."),
 ]
 CallerDep = Annotated[Caller, Depends(caller)]
+# One frame of the stream: `harness_event` (data = the event JSON, id = its seq), then `record`.
+SSE_FRAME_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "enum": ["harness_event", "record"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string"},
+    },
+}
 
 router = APIRouter(tags=["runs"])
 
@@ -52,7 +62,7 @@ async def create_run(request: Request, body: UserRequest, who: CallerDep) -> Har
     response_class=EventSourceResponse,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_FRAME_SCHEMA}},
             "description": "`harness_event` frames (id = seq) as they happen, then one `record`",
         },
         **UNAUTHORIZED,
