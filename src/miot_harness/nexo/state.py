@@ -15,7 +15,7 @@ from miot_harness.schemas import RefusalReason, RunContext, RunStatus
 
 PLAN_CAP = 4
 
-NextAction = Literal["fetch", "judge", "analyze", "need_more_tools", "ready_to_synthesize"]
+NextAction = Literal["plan", "fetch", "judge", "analyze", "need_more_tools", "ready_to_synthesize"]
 
 FailureKind = Literal[
     "tenant",

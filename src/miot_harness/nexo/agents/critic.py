@@ -1,0 +1,54 @@
+"""`critic`: concerns about the answer when enabled; never a model call for a local answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from pydantic import ValidationError
+
+from miot_harness.models.seat_protocol import CriticReport, strip_json_fences
+from miot_harness.models.usage import ModelCallError
+from miot_harness.nexo.agents.calls import seat_call
+from miot_harness.nexo.agents.deps import NexoDeps
+from miot_harness.nexo.agents.events import NodeEvents
+from miot_harness.nexo.agents.prompts import (
+    answer_section,
+    evidence_section,
+    now_section,
+    seat_body,
+    status_section,
+)
+from miot_harness.nexo.state import NexoState
+
+SEAT = "critic"
+
+
+def parse_report(text: str) -> CriticReport:
+    try:
+        return CriticReport.model_validate(json.loads(strip_json_fences(text)))
+    except (json.JSONDecodeError, ValidationError):
+        return CriticReport(ok=False, concerns=["la revisión del crítico no es un JSON válido"])
+
+
+async def critic(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
+    """Passthrough when disabled or when the answer was written locally (a refusal)."""
+    if not deps.settings.nexo_critic_enabled or state.get("answer_is_local", False):
+        return {}
+    events = NodeEvents()
+    evidence = state.get("evidence") or []
+    body = seat_body(
+        SEAT,
+        [
+            now_section(deps.clock(), deps.settings),
+            status_section(evidence, deps.settings.nexo_tenant_lock, deps.settings),
+            evidence_section(evidence, deps.settings),
+            answer_section(state.get("answer") or ""),
+        ],
+    )
+    try:
+        reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
+    except ModelCallError as exc:
+        return events.delta(critic_concerns=[f"el crítico no respondió ({exc.message})"])
+    return events.delta(critic_concerns=parse_report(reply.text).concerns)

@@ -1,0 +1,115 @@
+"""`filter_expert`: one `coordinador_*` tool and its filters per turn, appended to the plan."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from pydantic import ValidationError
+
+from miot_harness.events import HarnessEventType, make_event
+from miot_harness.models.seat_protocol import FilterDecision, strip_json_fences
+from miot_harness.models.usage import ModelCallError, ModelReply
+from miot_harness.nexo.agents.calls import seat_call
+from miot_harness.nexo.agents.deps import NexoDeps
+from miot_harness.nexo.agents.events import NodeEvents
+from miot_harness.nexo.agents.filter_values import normalise_args
+from miot_harness.nexo.agents.prompts import (
+    now_section,
+    openai_tools,
+    plan_section,
+    previous_plan_section,
+    seat_body,
+    tools_section,
+    values_section,
+)
+from miot_harness.nexo.state import NexoFailure, NexoPlan, NexoState, NexoStep
+
+log = logging.getLogger(__name__)
+
+SEAT = "filter_expert"
+OUT_OF_SCOPE_MESSAGE = (
+    "Esa pregunta no corresponde a ninguna de las consultas de Coordinador que puedo hacer "
+    "(servicios, ETA, POD, transportistas, centros y su dimensionamiento). ¿Puedes reformularla?"
+)
+
+
+def parse_decision(reply: ModelReply) -> FilterDecision | None:
+    """A `tool_calls` answer wins over JSON text; fenced JSON is accepted; None if unreadable."""
+    if reply.message.tool_calls:
+        call = reply.message.tool_calls[0]
+        return FilterDecision(tool=call["name"], args=call.get("args") or {}, rationale=reply.text)
+    try:
+        return FilterDecision.model_validate(json.loads(strip_json_fences(reply.text)))
+    except (json.JSONDecodeError, ValidationError):
+        return None
+
+
+async def _catalog_values(deps: NexoDeps) -> dict[str, Any]:
+    try:
+        return await deps.catalog_values()
+    except Exception:
+        # The catalogue only improves spelling; the plan can still be made without it.
+        log.warning("catalogue values unavailable; filters are not normalised", exc_info=True)
+        return {}
+
+
+def _invalid(message: str, turn: int, events: NodeEvents) -> dict[str, Any]:
+    failure = NexoFailure(kind="invalid_plan", message=f"No pude planificar la consulta: {message}")
+    return events.delta(failure=failure, next_action=None, turn_count=turn)
+
+
+async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
+    """Ask the seat's model for the next step; always replaces `next_action`."""
+    events = NodeEvents()
+    turn = state.get("turn_count", 0) + 1
+    plan = state.get("plan") or NexoPlan()
+    prefix = deps.settings.nexo_tool_prefix
+    tools = deps.registry.with_prefix(prefix)
+    values = await _catalog_values(deps)
+    body = seat_body(
+        SEAT,
+        [
+            now_section(deps.clock(), deps.settings),
+            tools_section(tools),
+            values_section(values),
+            previous_plan_section(state.get("last_plan")),
+            plan_section(plan),
+        ],
+    )
+    transcript = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
+    try:
+        reply = await seat_call(deps, SEAT, body, transcript, events, tools=openai_tools(tools))
+    except ModelCallError as exc:
+        failure = NexoFailure(
+            kind="model_error", message=f"El modelo no respondió ({exc.message})."
+        )
+        return events.delta(failure=failure, next_action=None, turn_count=turn)
+    decision = parse_decision(reply)
+    if decision is None:
+        return _invalid("la respuesta del modelo no es un JSON válido.", turn, events)
+    if decision.tool is None:
+        failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
+        return events.delta(failure=failure, next_action=None, turn_count=turn)
+    tool = deps.registry.get(decision.tool)
+    if tool is None or not decision.tool.startswith(prefix):
+        return _invalid(
+            f"la herramienta {decision.tool!r} no es una consulta de Coordinador.", turn, events
+        )
+    step = NexoStep(
+        tool=tool.name,
+        args=normalise_args(decision.args, tool.input_model, values),
+        rationale=decision.rationale,
+    )
+    try:
+        new_plan = NexoPlan(steps=[*plan.steps, step])
+    except ValidationError:
+        failure = NexoFailure(
+            kind="plan_cap", message="El plan alcanzó su máximo de pasos; respondo con lo reunido."
+        )
+        return events.delta(failure=failure, next_action="ready_to_synthesize", turn_count=turn)
+    if len(new_plan.steps) == 1:
+        events(make_event(HarnessEventType.PLAN_CREATED, SEAT, steps=[step.model_dump()]))
+    return events.delta(plan=new_plan, next_action="fetch", turn_count=turn)

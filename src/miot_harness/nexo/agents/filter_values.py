@@ -1,0 +1,73 @@
+"""Filter values normalised to the catalogue's spelling; what cannot be resolved is dropped."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel
+
+# Argument name → key of the `fn_dx_catalogo` dict holding its valid values.
+CATALOG_KEYS = {
+    "cliente": "clientes",
+    "canal": "canales",
+    "tipo_servicio": "tipos_servicio",
+    "prioridad": "prioridades",
+    "centro": "centros",
+    "transportista": "transportistas",
+    "estado": "estados",
+    "eta_clasificacion": "eta_clasificaciones",
+}
+
+
+def fold(value: str) -> str:
+    """Case, accents and spacing ignored: "Valparaíso " and "valparaiso" fold alike."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().replace("_", " ").split())
+
+
+def _resolve(value: str, spellings: dict[str, str]) -> str | None:
+    return spellings.get(fold(value))
+
+
+def _region_spellings(regions: list[Any]) -> dict[str, str]:
+    spellings: dict[str, str] = {}
+    for region in regions:
+        if isinstance(region, dict) and isinstance(region.get("nombre"), str):
+            name = region["nombre"]
+            for alias in [name, region.get("codigo"), *(region.get("alias") or [])]:
+                if isinstance(alias, str):
+                    spellings.setdefault(fold(alias), name)
+    return spellings
+
+
+def _spellings(name: str, values: dict[str, Any]) -> dict[str, str] | None:
+    """Folded spelling → canonical value for one argument, or None when not in the catalogue."""
+    if name == "region" and isinstance(values.get("regiones"), list):
+        return _region_spellings(values["regiones"])
+    if name == "comuna" and isinstance(values.get("comunas"), list):
+        names = [c["nombre"] for c in values["comunas"] if isinstance(c, dict) and "nombre" in c]
+        return {fold(n): n for n in names if isinstance(n, str)}
+    key = CATALOG_KEYS.get(name)
+    if key and isinstance(values.get(key), list):
+        return {fold(v): v for v in values[key] if isinstance(v, str)}
+    return None
+
+
+def normalise_args(
+    args: dict[str, Any], input_model: type[BaseModel], values: dict[str, Any]
+) -> dict[str, Any]:
+    """Arguments named without `p_`, only the tool's own, empty values and unknown spellings out."""
+    fields = input_model.model_fields
+    normalised: dict[str, Any] = {}
+    for raw_name, value in args.items():
+        name = raw_name.removeprefix("p_")
+        if name not in fields or value is None or value == "":
+            continue
+        spellings = _spellings(name, values) if isinstance(value, str) else None
+        if spellings is None:
+            normalised[name] = value
+        elif (resolved := _resolve(value, spellings)) is not None:
+            normalised[name] = resolved
+    return normalised

@@ -1,0 +1,85 @@
+"""`synthesizer`: the user's answer; refusals and failures are written locally, no model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from miot_harness.events import HarnessEventType, make_event
+from miot_harness.models.usage import ModelCallError
+from miot_harness.nexo.agents.calls import seat_call
+from miot_harness.nexo.agents.deps import NexoDeps
+from miot_harness.nexo.agents.events import NodeEvents
+from miot_harness.nexo.agents.prompts import (
+    evidence_section,
+    now_section,
+    seat_body,
+    status_section,
+)
+from miot_harness.nexo.state import NexoFailure, NexoState
+from miot_harness.request_gate import tenant_message
+
+SEAT = "synthesizer"
+
+
+def _answers_with_model(failure: NexoFailure | None, has_evidence: bool) -> bool:
+    # A full plan is a soft failure: what was gathered is still worth answering with.
+    return failure is None or (failure.kind == "plan_cap" and has_evidence)
+
+
+async def _model_answer(state: NexoState, deps: NexoDeps, events: NodeEvents) -> str:
+    evidence = state.get("evidence") or []
+    body = seat_body(
+        SEAT,
+        [
+            now_section(deps.clock(), deps.settings),
+            status_section(evidence, deps.settings.nexo_tenant_lock, deps.settings),
+            evidence_section(evidence, deps.settings),
+        ],
+    )
+    reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
+    if not reply.text.strip():
+        raise ModelCallError(reply.model, "empty answer")
+    return reply.text.strip()
+
+
+async def synthesizer(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
+    """Write the answer, emit `answer.completed`, and remember this run's last step."""
+    events = NodeEvents()
+    failure = state.get("failure")
+    has_evidence = bool(state.get("evidence"))
+    lock = deps.settings.nexo_tenant_lock
+    if failure is None and not has_evidence and state["ctx"].tenant_id != lock:
+        failure = NexoFailure(kind="tenant", message=tenant_message(lock))
+    answer = failure.message if failure is not None else ""
+    local = not _answers_with_model(failure, has_evidence)
+    if not local:
+        try:
+            answer = await _model_answer(state, deps, events)
+        except ModelCallError as exc:
+            failure = NexoFailure(
+                kind="model_error",
+                message=f"No pude redactar la respuesta: el modelo falló ({exc.message}). "
+                "Intenta de nuevo en unos minutos.",
+            )
+            answer, local = failure.message, True
+    events(
+        make_event(
+            HarnessEventType.ANSWER_COMPLETED,
+            SEAT,
+            chars=len(answer),
+            local=local,
+            failure=failure.kind if failure is not None else None,
+        )
+    )
+    update: dict[str, Any] = {
+        "answer": answer,
+        "answer_is_local": local,
+        "failure": failure,
+        "messages": [AIMessage(answer)],
+    }
+    plan = state.get("plan")
+    if plan is not None and plan.steps:
+        update["last_plan"] = {"tool": plan.steps[-1].tool, "args": plan.steps[-1].args}
+    return events.delta(**update)

@@ -1,0 +1,87 @@
+"""The asyncpg pool for Coordinador and the read-only transaction every Nexo query runs in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from miot_harness.nexo.credentials import NexoCredentials
+from miot_harness.settings import IDENTIFIER, HarnessSettings
+
+# PgBouncer rejects unknown startup parameters, so nothing is sent at startup: read-only
+# mode and timeouts are set per transaction instead (see `read_only_transaction`).
+NEXO_SERVER_SETTINGS: dict[str, str] = {}
+# asyncpg's client-side backstop, beyond the server's statement_timeout.
+COMMAND_TIMEOUT_MARGIN_S = 5.0
+
+
+class UnsafeSearchPathError(ValueError):
+    """The configured search_path is not a plain schema name."""
+
+
+async def _register_codecs(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_nexo_pool(
+    creds_or_dsn: NexoCredentials | str,
+    settings: HarnessSettings,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+) -> asyncpg.Pool:
+    """A pool that works behind PgBouncer: no prepared-statement cache, no startup settings."""
+    dsn = creds_or_dsn.dsn if isinstance(creds_or_dsn, NexoCredentials) else creds_or_dsn
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        statement_cache_size=0,
+        command_timeout=settings.nexo_statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S,
+        init=_register_codecs,
+    )
+
+
+def transaction_settings_sql(settings: HarnessSettings) -> str:
+    """The `SET LOCAL` statements opening every Nexo transaction, identifiers validated."""
+    if not IDENTIFIER.match(settings.nexo_search_path):
+        raise UnsafeSearchPathError(
+            f"search_path {settings.nexo_search_path!r} is not a plain schema name"
+        )
+    return (
+        f"SET LOCAL search_path = {settings.search_path_sql}; "
+        f"SET LOCAL statement_timeout = {int(settings.nexo_statement_timeout_ms)}; "
+        "SET LOCAL idle_in_transaction_session_timeout = "
+        f"{int(settings.nexo_idle_tx_timeout_ms)}"
+    )
+
+
+@asynccontextmanager
+async def read_only_transaction(
+    conn: asyncpg.Connection, settings: HarnessSettings
+) -> AsyncIterator[asyncpg.Connection]:
+    """`BEGIN READ ONLY`, then the validated search_path and both timeouts, all `SET LOCAL`."""
+    statements = transaction_settings_sql(settings)
+    async with conn.transaction(readonly=True):
+        await conn.execute(statements)
+        yield conn
+
+
+@asynccontextmanager
+async def nexo_connection(
+    conn_or_pool: asyncpg.Connection | asyncpg.Pool | Any, settings: HarnessSettings
+) -> AsyncIterator[asyncpg.Connection]:
+    """A read-only transaction on a given connection, or on one borrowed from a pool."""
+    if isinstance(conn_or_pool, asyncpg.Pool):
+        async with conn_or_pool.acquire() as conn, read_only_transaction(conn, settings):
+            yield conn
+    else:
+        async with read_only_transaction(conn_or_pool, settings):
+            yield conn_or_pool

@@ -1,0 +1,218 @@
+"""`build_nexo_tool`: one allowed function becomes a typed, tenant-locked, read-only tool."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel, TypeAdapter
+
+from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
+from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
+from miot_harness.nexo.pool import read_only_transaction
+from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
+from miot_harness.nexo.tool_models import build_input_model, build_output_model
+from miot_harness.settings import HarnessSettings
+from miot_harness.tools import HarnessTool, ToolError, ToolMetadata, ToolResult
+
+TOTAL_COUNT_COLUMN = "total_count"
+UNAVAILABLE_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def render_tool_description(descriptor: FunctionDescriptor) -> str:
+    """What the model reads: layer tag, summary, Domain / Returns / Keywords, then the primer."""
+    parsed = descriptor.description
+    summary = parsed.summary or f"Función {descriptor.schema}.{descriptor.function}."
+    lines = [f"[{parsed.layer}] {summary}" if parsed.layer else summary]
+    if parsed.domain:
+        lines.append(f"Domain: {parsed.domain}")
+    if parsed.returns:
+        lines.append(f"Returns: {parsed.returns}")
+    if parsed.keywords:
+        lines.append(f"Keywords: {', '.join(parsed.keywords)}")
+    text = "\n".join(lines)
+    if descriptor.takes_filter_contract:
+        text += "\n\n" + SHARED_FILTER_PRIMER
+    return text
+
+
+def _database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
+    """A ToolError whose message names what failed but never a DSN or a password."""
+    if isinstance(exc, asyncpg.QueryCanceledError):
+        return ToolError(
+            "timeout",
+            f"the query exceeded {settings.nexo_statement_timeout_ms} ms and was cancelled",
+        )
+    if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+        return ToolError("read_only_violation", f"the function tried to write: {exc}")
+    if isinstance(exc, asyncpg.InsufficientPrivilegeError):
+        return ToolError("database_permission", str(exc))
+    if isinstance(exc, asyncpg.PostgresError) and not isinstance(
+        exc, asyncpg.PostgresConnectionError
+    ):
+        return ToolError("database_error", f"{exc.sqlstate}: {exc}")
+    return ToolError(
+        "database_unavailable",
+        f"the Coordinador database is unreachable ({type(exc).__name__})",
+    )
+
+
+class NexoTool(HarnessTool):
+    """Calls its function with named, bound arguments inside a read-only transaction."""
+
+    def __init__(
+        self, descriptor: FunctionDescriptor, pool: asyncpg.Pool, settings: HarnessSettings
+    ) -> None:
+        input_model = build_input_model(descriptor, settings.nexo_max_limit)
+        output_model, row_model = build_output_model(descriptor, frozenset({TOTAL_COUNT_COLUMN}))
+        super().__init__(
+            descriptor.tool_name,
+            render_tool_description(descriptor),
+            input_model,
+            output_model,
+            tenant_lock=settings.nexo_tenant_lock,
+        )
+        self.descriptor = descriptor
+        self._pool = pool
+        self._settings = settings
+        self._rows = TypeAdapter(list[row_model]) if row_model is not None else None
+        self._has_total = any(c.name == TOTAL_COUNT_COLUMN for c in descriptor.columns)
+        self._function = (
+            f"{quote_identifier(descriptor.schema)}.{quote_identifier(descriptor.function)}"
+        )
+
+    @property
+    def layer(self) -> str | None:
+        return self.descriptor.description.layer
+
+    @property
+    def domain(self) -> str | None:
+        return self.descriptor.description.domain
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return self.descriptor.description.keywords
+
+    def bound_arguments(self, args: BaseModel) -> list[tuple[ToolArgument, Any]]:
+        """The arguments the caller gave (None means 'use the SQL default'), in order."""
+        given = args.model_fields_set
+        bound = []
+        for argument, (key, _) in zip(
+            self.descriptor.arguments, type(args).model_fields.items(), strict=True
+        ):
+            value = getattr(args, key)
+            if key in given and value is not None:
+                bound.append((argument, value))
+        return bound
+
+    def statement(self, bound: list[tuple[ToolArgument, Any]]) -> str:
+        """`SELECT … FROM schema.fn(p_x => $1::type, …)`: named, typed, bound placeholders."""
+        parts = []
+        for number, (argument, _) in enumerate(bound, start=1):
+            variadic = "VARIADIC " if argument.variadic else ""
+            parts.append(
+                f"{variadic}{quote_identifier(argument.sql_name)} => "
+                f"${number}::{argument.type.sql_name}"
+            )
+        call = f"{self._function}({', '.join(parts)})"
+        if self.descriptor.return_kind == "table":
+            return f"SELECT * FROM {call}"
+        return f"SELECT {call}"
+
+    async def call(self, args: BaseModel) -> ToolResult:
+        bound = self.bound_arguments(args)
+        sql = self.statement(bound)
+        values = [value for _, value in bound]
+        try:
+            async with self._pool.acquire() as conn, read_only_transaction(conn, self._settings):
+                if self.descriptor.return_kind == "table":
+                    return await self._table(conn, sql, values)
+                return await self._single(conn, sql, values)
+        except ToolError:
+            raise
+        except (asyncpg.PostgresError, *UNAVAILABLE_ERRORS) as exc:
+            raise _database_error(exc, self._settings) from exc
+
+    def _metadata(self, refreshed_at: Any, truncated: bool) -> ToolMetadata:
+        return ToolMetadata(
+            source=f"{self.descriptor.schema}.{self.descriptor.function}",
+            refreshed_at=refreshed_at,
+            layer=self.layer,
+            domain=self.domain,
+            truncated=truncated,
+        )
+
+    async def _table(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
+        assert self._rows is not None
+        records = [dict(record) for record in await conn.fetch(sql, *values)]
+        refreshed_at = oldest_refreshed_at(records) or await probe_refreshed_at(
+            conn, self._settings
+        )
+        total = (
+            int(records[0][TOTAL_COUNT_COLUMN] or 0)
+            if records and self._has_total
+            else len(records)
+        )
+        rows = self._rows.validate_python(records)
+        shown = rows[: self._settings.nexo_truncation_rows]
+        metadata = self._metadata(refreshed_at, len(shown) < total)
+        output = self.output_model(rows=shown, total_count=total, **metadata.model_dump())
+        return ToolResult(
+            output=output,
+            metadata=metadata,
+            row_count=len(rows),
+            returned_rows=self._rows.dump_python(rows, mode="json"),
+        )
+
+    async def _single(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
+        value = await conn.fetchval(sql, *values)
+        if self.descriptor.return_kind == "json" and isinstance(value, str):
+            value = json.loads(value)
+        refreshed_at = oldest_refreshed_at(value) or await probe_refreshed_at(conn, self._settings)
+        metadata = self._metadata(refreshed_at, False)
+        key = "data" if self.descriptor.return_kind == "json" else "value"
+        output = self.output_model(**{key: value}, **metadata.model_dump())
+        row_count = 0 if value is None else len(value) if isinstance(value, list) else 1
+        return ToolResult(output=output, metadata=metadata, row_count=row_count)
+
+
+def build_nexo_tool(
+    descriptor: FunctionDescriptor, pool: asyncpg.Pool, settings: HarnessSettings
+) -> NexoTool:
+    """The governed tool for one introspected function."""
+    return NexoTool(descriptor, pool, settings)
+
+
+def catalogue_entry(tool: HarnessTool) -> dict[str, Any]:
+    """`{"name", "layer", "domain", "arguments"}` for `tools list --json` and `GET /tools`."""
+    if isinstance(tool, NexoTool):
+        arguments = [argument.name for argument in tool.descriptor.arguments]
+        return {
+            "name": tool.name,
+            "layer": tool.layer,
+            "domain": tool.domain,
+            "arguments": arguments,
+        }
+    schema = tool.input_model.model_json_schema()
+    return {
+        "name": tool.name,
+        "layer": None,
+        "domain": None,
+        "arguments": list(schema.get("properties", {})),
+    }
+
+
+def tool_catalogue(tools: list[HarnessTool]) -> dict[str, Any]:
+    """The catalogue shape of SPEC 12: `{"tools": [...]}` sorted by name."""
+    return {"tools": [catalogue_entry(tool) for tool in sorted(tools, key=lambda t: t.name)]}
