@@ -1,0 +1,220 @@
+"""Spanish (and a little English) date phrases resolved against the prompt's own "today".
+
+Relative phrases (hoy, ayer, esta semana, últimos N días...) are resolved here by calendar
+arithmetic, so weeks run Monday to Sunday and months end where they end. Explicit dates
+("el 3 de noviembre", "03-11-2026") go through `dateparser` (Spanish month names and
+orders, configured with the prompt's date as relative base, so it never reads the machine
+clock); a date without a year is taken in whichever year puts it nearest to today.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+import dateparser
+
+from miot_harness.models.offline.text import fold
+
+FECHA_TIPOS = ("creacion", "compromiso", "entrega", "eta")
+
+_NUMBER_WORDS = {
+    "un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "catorce": 14,
+    "quince": 15, "veinte": 20, "treinta": 30, "two": 2, "three": 3, "five": 5, "seven": 7,
+    "ten": 10, "fourteen": 14, "thirty": 30,
+}  # fmt: skip
+_NUM = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+_MONTHS = (
+    r"(enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre"
+    r"|noviembre|diciembre|ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic)"
+)
+_DAY_MONTH = rf"(\d{{1,2}})\s+de\s+{_MONTHS}(?:\s+(?:de|del)\s+(\d{{4}}))?"
+_NUMERIC = r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})|(\d{4})-(\d{2})-(\d{2})"
+_EXPLICIT = re.compile(rf"\b(?:{_DAY_MONTH}|{_NUMERIC})\b")
+_DAY_RANGE = re.compile(
+    rf"\b(?:entre\s+el|del|desde\s+el)\s+(\d{{1,2}})\s+(?:y\s+el|al|hasta\s+el)\s+(\d{{1,2}})"
+    rf"(?:\s+de\s+{_MONTHS}(?:\s+(?:de|del)\s+(\d{{4}}))?)?\b"
+)
+_LAST_N = re.compile(
+    rf"\b(?:(?:los|las)\s+)?(?:ultim[oa]s|last|past)\s+{_NUM}\s+(dias|days|semanas|weeks)\b"
+)
+
+# Relative phrases, longest first; each maps to (start offset, end offset) in days or a key.
+_RELATIVE: tuple[tuple[str, str], ...] = (
+    (r"\bpasado\s+manana\b", "day+2"),
+    (r"\b(?:anteayer|antier|antes\s+de\s+ayer|day\s+before\s+yesterday)\b", "day-2"),
+    (r"\b(?:esta\s+manana|esta\s+tarde|esta\s+noche|hoy|today|tonight)\b", "day+0"),
+    (r"\b(?:ayer|yesterday)\b", "day-1"),
+    (r"(?<!la\s)(?<!esta\s)(?<!por\s)\b(?:manana|tomorrow)\b", "day+1"),
+    (r"\b(?:la\s+)?semana\s+pasada\b|\blast\s+week\b|\bla\s+ultima\s+semana\b", "week-1"),
+    (r"\b(?:la\s+)?(?:proxima\s+semana|semana\s+que\s+viene)\b|\bnext\s+week\b", "week+1"),
+    (r"\b(?:esta\s+semana|this\s+week|en\s+la\s+semana)\b", "week+0"),
+    (r"\b(?:el\s+)?mes\s+pasado\b|\blast\s+month\b", "month-1"),
+    (r"\b(?:este\s+mes|this\s+month|en\s+el\s+mes)\b", "month+0"),
+)
+_RELATIVE_RE = tuple((re.compile(pattern), key) for pattern, key in _RELATIVE)
+
+_FECHA_TIPO_RE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("creacion", re.compile(
+        r"\b(?:cread[oa]s?|ingresad[oa]s?|ingresaron|se\s+crearon|creacion|created)\b")),
+    ("entrega", re.compile(
+        r"\b(?:entregad[oa]s?|entregaron|se\s+entregaron|fecha\s+de\s+entrega|delivered)\b")),
+    ("eta", re.compile(r"\b(?:con\s+eta|eta\s+(?:para|prevista|estimada)|llegan|llegaran)\b")),
+    ("compromiso", re.compile(r"\b(?:comprometid[oa]s?|prometid[oa]s?|compromiso|promised|due)\b")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    """Resolved date range (inclusive; None is unbounded) and which date it applies to."""
+
+    desde: date | None
+    hasta: date | None
+    fecha_tipo: str | None
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def as_args(self) -> dict[str, str]:
+        args: dict[str, str] = {}
+        if self.desde:
+            args["fecha_desde"] = self.desde.isoformat()
+        if self.hasta:
+            args["fecha_hasta"] = self.hasta.isoformat()
+        if args:
+            args["fecha_tipo"] = self.fecha_tipo or "compromiso"
+        return args
+
+
+def _number(token: str) -> int:
+    return int(token) if token.isdigit() else _NUMBER_WORDS[token]
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _relative_range(key: str, today: date) -> tuple[date, date]:
+    unit, offset = key[:-2], int(key[-2:])
+    if unit == "day":
+        day = today + timedelta(days=offset)
+        return day, day
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=offset)
+        return monday, monday + timedelta(days=6)
+    first = today.replace(day=1)
+    if offset < 0:
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, _month_end(first)
+
+
+def _nearest_year(month: int, day: int, today: date) -> date | None:
+    """The valid date with this month and day nearest to today (year-end safe)."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue
+    return min(candidates, key=lambda d: (abs((d - today).days), d)) if candidates else None
+
+
+@lru_cache(maxsize=1024)
+def _parse_explicit(fragment: str, today: date) -> date | None:
+    """One explicit date via dateparser (Spanish first), year chosen nearest to today."""
+    parsed = dateparser.parse(
+        fragment,
+        languages=["es", "en"],
+        settings={
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+            "DATE_ORDER": "DMY",
+            "PREFER_DAY_OF_MONTH": "first",
+            "REQUIRE_PARTS": ["day", "month"],
+        },
+    )
+    if parsed is None:
+        return None
+    if re.search(r"\d{4}", fragment):
+        return parsed.date()
+    return _nearest_year(parsed.month, parsed.day, today)
+
+
+def _day_in_month(day: int, month_name: str | None, year: str | None, today: date) -> date | None:
+    if month_name:
+        return _parse_explicit(f"{day} de {month_name}" + (f" de {year}" if year else ""), today)
+    try:
+        return today.replace(day=day)
+    except ValueError:
+        return None
+
+
+def _fecha_tipo(folded: str) -> tuple[str | None, tuple[int, int] | None]:
+    for tipo, pattern in _FECHA_TIPO_RE:
+        if match := pattern.search(folded):
+            return tipo, match.span()
+    return None, None
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in taken)
+
+
+def resolve_dates(question: str, today: date) -> DateFilter:
+    """The date range a question asks for, relative to `today` (the prompt's date)."""
+    folded = fold(question).replace("ñ", "n")
+    tipo, tipo_span = _fecha_tipo(folded)
+    spans: list[tuple[int, int]] = []
+    ranges: list[tuple[date | None, date | None]] = []
+
+    for match in _DAY_RANGE.finditer(folded):
+        first = _day_in_month(int(match.group(1)), match.group(3), match.group(4), today)
+        last = _day_in_month(int(match.group(2)), match.group(3), match.group(4), today)
+        if first and last:
+            ranges.append((min(first, last), max(first, last)))
+            spans.append(match.span())
+    for match in _LAST_N.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        days = _number(match.group(1)) * (7 if match.group(2) in ("semanas", "weeks") else 1)
+        ranges.append((today - timedelta(days=days), today))
+        spans.append(match.span())
+    singles: list[tuple[int, date]] = []
+    for match in _EXPLICIT.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        parsed = _parse_explicit(match.group(0), today)
+        if parsed:
+            singles.append((match.start(), parsed))
+            spans.append(match.span())
+    for pattern, key in _RELATIVE_RE:
+        for match in pattern.finditer(folded):
+            if _overlaps(match.span(), spans):
+                continue
+            start, end = _relative_range(key, today)
+            spans.append(match.span())
+            if start == end:
+                singles.append((match.start(), start))
+            else:
+                ranges.append((start, end))
+
+    if tipo_span and spans:
+        spans.append(tipo_span)
+    desde: date | None = None
+    hasta: date | None = None
+    if ranges:
+        desde = min(r[0] for r in ranges if r[0]) if any(r[0] for r in ranges) else None
+        hasta = max(r[1] for r in ranges if r[1]) if any(r[1] for r in ranges) else None
+    if singles:
+        days = sorted(day for _, day in singles)
+        if len(singles) == 1 and not ranges:
+            position, day = singles[0]
+            before = folded[max(0, position - 12) : position]
+            if re.search(r"\b(desde|since|from|a partir)\b", before):
+                return DateFilter(day, None, tipo, tuple(spans))
+            if re.search(r"\b(hasta|until|antes)\b", before):
+                return DateFilter(None, day, tipo, tuple(spans))
+        desde = min([d for d in (desde, days[0]) if d])
+        hasta = max([d for d in (hasta, days[-1]) if d])
+    return DateFilter(desde, hasta, tipo, tuple(spans))

@@ -1,0 +1,164 @@
+"""The filter expert seat: one tool and its arguments, or `tool: null` when nothing fits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from miot_harness.models.offline.catalog import ToolSpec
+from miot_harness.models.offline.dates import resolve_dates
+from miot_harness.models.offline.entities import extract_flags
+from miot_harness.models.offline.prompt import SeatPrompt
+from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
+from miot_harness.models.offline.text import fold, terms
+from miot_harness.models.seat_protocol import SECTION_PLAN, SECTION_PREVIOUS_PLAN, FilterDecision
+
+# A clause of a compound question names its own tool only with a clear score.
+CLAUSE_MIN_SCORE = 3.0
+# A follow-up switches tool only when it names the new one this clearly ("¿y la cola crítica?").
+SWITCH_MIN_SCORE = 4.0
+_CLAUSE_SPLIT = re.compile(r"\s*(?:,|;|\by\b|\be\b|\bademas\b|\btambien\b|\band\b|\bplus\b)\s*")
+_FOLLOW_UP = re.compile(
+    r"^\W*(?:y|e|ahora|lo mismo|igual|solo|pero|tambien|and|what about|now|same)\b"
+)
+_DATE_ARGS = ("fecha_desde", "fecha_hasta", "fecha_tipo")
+
+
+def requested_tools(
+    question: str, index: ToolIndex, neutral: frozenset[str], filters: tuple[str, ...] = ()
+) -> list[ToolScore]:
+    """Tools the question asks for: the best overall, then any a separate clause names.
+
+    A question made mostly of filter values ("servicios atrasados en Maipú") fits the best
+    tool on coverage alone: the filters themselves show it is about the operation.
+    """
+    ranked = index.rank(question, neutral)
+    best = ranked[0] if ranked else None
+    if best is not None and not best.fits and filters:
+        takes_filters = {t.name for t in index.tools if set(filters) <= set(t.properties)}
+        loose = [s for s in ranked if s.name in takes_filters and s.score > 0]
+        if loose and loose[0].coverage >= MIN_COVERAGE:
+            best = loose[0]
+            wanted = [best]
+        else:
+            wanted = []
+    else:
+        wanted = [best] if best is not None and best.fits else []
+    for clause in _CLAUSE_SPLIT.split(fold(question)):
+        if not terms(clause):
+            continue
+        best = index.rank(clause, neutral)[0]
+        fits = best.fits and best.score >= CLAUSE_MIN_SCORE
+        if fits and all(best.name != w.name for w in wanted):
+            wanted.append(best)
+    return wanted
+
+
+def question_filters(prompt: SeatPrompt) -> tuple[dict[str, Any], frozenset[str]]:
+    """Every filter the question states, and the terms those filters used up."""
+    extraction = prompt.matcher.match(prompt.question)
+    args: dict[str, Any] = dict(extraction.args)
+    args.update(extract_flags(prompt.question))
+    consumed = [extraction.consumed()]
+    now = prompt.now
+    if now is not None:
+        dates = resolve_dates(prompt.question, now.date())
+        args.update(dates.as_args())
+        folded = fold(prompt.question)  # same length as the text the spans index
+        consumed.extend(folded[start:end] for start, end in dates.spans)
+    return args, frozenset(terms(" ".join(consumed)))
+
+
+def _accepted(tool: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
+    """Only arguments the tool takes, and enum arguments only with an allowed value."""
+    kept = {}
+    for name, value in args.items():
+        if not tool.accepts(name):
+            continue
+        allowed = tool.enums.get(name)
+        if allowed and value not in allowed:
+            continue
+        kept[name] = value
+    return kept
+
+
+def _merge_follow_up(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The previous arguments with what the follow-up changes (a new date replaces the range)."""
+    merged = dict(previous)
+    if any(key in new for key in _DATE_ARGS):
+        for key in _DATE_ARGS:
+            merged.pop(key, None)
+    if "region" in new and "comuna" not in new:
+        merged.pop("comuna", None)
+    merged.update(new)
+    return merged
+
+
+def plan_tools(prompt: SeatPrompt) -> list[str]:
+    steps = prompt.json_section(SECTION_PLAN)
+    if not isinstance(steps, list):
+        return []
+    return [s["tool"] for s in steps if isinstance(s, dict) and isinstance(s.get("tool"), str)]
+
+
+def _rationale(score: ToolScore, how: str) -> str:
+    words = ", ".join(score.matched) or "sin términos"
+    return f"{how}: coincide con {words} (puntaje {score.score:.2f})"
+
+
+def decide(prompt: SeatPrompt) -> FilterDecision:
+    tools, index = prompt.tools
+    by_name = {tool.name: tool for tool in tools}
+    args, neutral = question_filters(prompt)
+    wanted = requested_tools(prompt.question, index, neutral, tuple(args))
+    used = plan_tools(prompt)
+    if used:
+        return _next_step(wanted, used, index, by_name, args, prompt.question, neutral)
+    previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
+    best = wanted[0] if wanted else index.rank(prompt.question, neutral)[0] if tools else None
+    if isinstance(previous, dict) and previous.get("tool") in by_name:
+        is_follow_up = bool(_FOLLOW_UP.match(fold(prompt.question))) or not wanted
+        if is_follow_up and (args or not wanted):
+            tool_name = previous["tool"]
+            how = "Seguimiento de la consulta anterior"
+            if best and best.fits and best.score >= SWITCH_MIN_SCORE and best.name != tool_name:
+                tool_name, how = best.name, "Seguimiento con otra herramienta"
+            merged = _merge_follow_up(previous.get("args") or {}, args)
+            changed = ", ".join(sorted(args)) or "nada"
+            return FilterDecision(
+                tool=tool_name,
+                args=_accepted(by_name[tool_name], merged),
+                rationale=f"{how} ({previous['tool']}); cambia: {changed}",
+            )
+    if not wanted or best is None:
+        return FilterDecision(
+            tool=None, args={}, rationale="Ninguna herramienta del catálogo responde la pregunta"
+        )
+    return FilterDecision(
+        tool=best.name,
+        args=_accepted(by_name[best.name], args),
+        rationale=_rationale(best, "Mejor herramienta"),
+    )
+
+
+def _next_step(
+    wanted: list[ToolScore],
+    used: list[str],
+    index: ToolIndex,
+    by_name: dict[str, ToolSpec],
+    args: dict[str, Any],
+    question: str,
+    neutral: frozenset[str],
+) -> FilterDecision:
+    """A later turn of the same run: the best requested tool the plan has not used yet."""
+    pending = [w for w in wanted if w.name not in used]
+    if not pending:
+        pending = [s for s in index.rank(question, neutral) if s.name not in used and s.score > 0]
+    if not pending:
+        return FilterDecision(tool=None, args={}, rationale="No queda otra herramienta pertinente")
+    choice = pending[0]
+    return FilterDecision(
+        tool=choice.name,
+        args=_accepted(by_name[choice.name], args),
+        rationale=_rationale(choice, "Segunda parte de la pregunta"),
+    )

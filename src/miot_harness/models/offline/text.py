@@ -1,0 +1,319 @@
+"""Spanish-aware normalisation shared by tool ranking and filter extraction.
+
+Accents are folded before stemming with `snowballstemmer` (the Snowball Spanish stemmer:
+pure Python, no data files, stable output), so "auditoría" and "auditoria" meet. Domain
+synonyms are folded to one canonical stem, multi-word ones before tokenising, so the
+question and the tool texts share a vocabulary without a table of known questions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("spanish")
+_TOKEN = re.compile(r"[a-z0-9ñ]+|%")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "al",
+        "algo",
+        "algun",
+        "alguna",
+        "algunos",
+        "ante",
+        "con",
+        "contra",
+        "cual",
+        "cuales",
+        "cuando",
+        "de",
+        "del",
+        "desde",
+        "donde",
+        "dame",
+        "el",
+        "ella",
+        "ellos",
+        "en",
+        "entre",
+        "era",
+        "es",
+        "esa",
+        "ese",
+        "eso",
+        "esta",
+        "estan",
+        "estas",
+        "este",
+        "esto",
+        "estos",
+        "favor",
+        "fue",
+        "ha",
+        "hay",
+        "la",
+        "las",
+        "le",
+        "les",
+        "lo",
+        "los",
+        "me",
+        "mi",
+        "mis",
+        "muestra",
+        "muestrame",
+        "mostrar",
+        "necesito",
+        "no",
+        "nos",
+        "o",
+        "para",
+        "pero",
+        "por",
+        "porfa",
+        "puedes",
+        "que",
+        "quiero",
+        "se",
+        "segun",
+        "ser",
+        "si",
+        "sin",
+        "sobre",
+        "son",
+        "su",
+        "sus",
+        "tambien",
+        "te",
+        "tiene",
+        "tienen",
+        "todo",
+        "todos",
+        "tu",
+        "un",
+        "una",
+        "unas",
+        "uno",
+        "unos",
+        "ver",
+        "y",
+        "ya",
+        "cual",
+        "como",
+        "quien",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "is",
+        "are",
+        "was",
+        "what",
+        "which",
+        "show",
+        "me",
+        "give",
+        "please",
+        "an",
+        "and",
+        "or",
+        "with",
+        "from",
+        "by",
+        "be",
+        "do",
+        "does",
+        "list",
+        "get",
+        "tell",
+        "my",
+        "our",
+        "all",
+        "any",
+        "va",
+        "van",
+        "vamos",
+        "voy",
+        "estamos",
+        "esta",
+        "estan",
+        "hubo",
+        "tenemos",
+        "tengo",
+        "dime",
+        "quisiera",
+        "saber",
+        "podrias",
+        "puedes",
+        "ahora",
+        "solo",
+        "mismo",
+        "pero",
+        "cada",
+        "hoy",
+        "sea",
+        "dia",
+        "dias",
+        "mas",
+        "menos",
+        "muy",
+        "cuanto",
+        "les",
+        "domain",
+        "returns",
+        "layer",
+        "keywords",
+        "l1",
+        "l2",
+        "l3",
+        "vt",
+        "json",
+        "table",
+        "text",
+        "bigint",
+        "int",
+        "integer",
+        "boolean",
+        "date",
+        "timestamptz",
+        "numeric",
+        "p",
+    ]
+)
+
+# Groups of words that mean the same thing in this domain; the first word is canonical.
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    (
+        "atrasado",
+        "retrasado",
+        "tarde",
+        "demorado",
+        "atraso",
+        "retraso",
+        "demora",
+        "late",
+        "delayed",
+    ),
+    ("conductor", "chofer", "driver", "repartidor", "conductores", "choferes"),
+    (
+        "transportista",
+        "carrier",
+        "courier",
+        "transportistas",
+        "carriers",
+        "couriers",
+        "transportadora",
+    ),
+    ("pod", "foto", "firma", "fotos", "firmas", "comprobante"),
+    (
+        "kpi",
+        "kpis",
+        "resumen",
+        "indicadores",
+        "indicador",
+        "metricas",
+        "panorama",
+        "summary",
+        "overview",
+        "dashboard",
+    ),
+    ("conteo", "cuantos", "cuantas", "cantidad", "contar", "numero", "count"),
+    ("critico", "criticos", "critica", "criticas", "urgente", "urgentes", "critical", "urgent"),
+    (
+        "servicio",
+        "servicios",
+        "pedido",
+        "pedidos",
+        "envio",
+        "envios",
+        "despacho",
+        "despachos",
+        "orden",
+        "ordenes",
+        "shipment",
+        "shipments",
+        "order",
+        "orders",
+    ),
+    ("rendimiento", "desempeno", "performance", "ranking"),
+    ("capacidad", "dotacion", "flota", "carga", "capacity"),
+    ("detalle", "detalles", "historial", "trazabilidad", "detail", "details"),
+    ("catalogo", "valores", "opciones", "existen", "disponibles", "catalog"),
+    ("distribucion", "desglose", "breakdown", "distribution"),
+    ("entregado", "delivered"),
+    ("fallido", "failed"),
+    ("region", "regiones", "zona", "zonas", "regional"),
+    ("porcentaje", "%", "pct", "tasa", "percent", "percentage"),
+)
+
+# Multi-word phrases folded into one token before tokenising.
+PHRASES: tuple[tuple[str, str], ...] = (
+    ("prueba de entrega", "pod"),
+    ("pruebas de entrega", "pod"),
+    ("proof of delivery", "pod"),
+    ("how many", "conteo"),
+    ("cuanto hay", "conteo"),
+    ("llegada estimada", "eta"),
+    ("hora estimada", "eta"),
+    ("estado general", "resumen"),
+    ("como va la operacion", "resumen"),
+    ("como vamos", "resumen"),
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents ("ñ" kept), so comparisons ignore case and accents."""
+    lowered = text.lower().replace("ñ", "\0")
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("\0", "ñ")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens (underscores and punctuation split words)."""
+    return _TOKEN.findall(fold(text).replace("_", " "))
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def _canonical_map() -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for group in SYNONYM_GROUPS:
+        canonical = stem(group[0])
+        for word in group:
+            mapping[stem(word)] = canonical
+    return mapping
+
+
+_CANONICAL = _canonical_map()
+
+
+def apply_phrases(folded: str) -> str:
+    for phrase, token in PHRASES:
+        if phrase in folded:
+            folded = re.sub(rf"\b{re.escape(phrase)}\b", token, folded)
+    return folded
+
+
+@lru_cache(maxsize=4096)
+def terms(text: str) -> tuple[str, ...]:
+    """Canonical stems of the content words of `text`, in order (stopwords dropped)."""
+    folded = apply_phrases(fold(text).replace("_", " "))
+    out: list[str] = []
+    for word in _TOKEN.findall(folded):
+        if word in STOPWORDS or (word.isdigit() and len(word) > 2):
+            continue
+        stemmed = stem(word)
+        out.append(_CANONICAL.get(stemmed, stemmed))
+    return tuple(out)
