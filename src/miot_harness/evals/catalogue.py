@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class ToolCatalogue:
     nexo_tools: dict[str, frozenset[str] | None]
     storytelling_tools: dict[str, frozenset[str] | None]
     source: str
+    descriptions: dict[str, str] = field(default_factory=dict)
 
     def route_tools(self, route: str) -> dict[str, frozenset[str] | None]:
         return self.storytelling_tools if route == "storytelling" else self.nexo_tools
@@ -92,9 +93,11 @@ def load_catalogue(snapshot: Path | None = DEFAULT_SNAPSHOT) -> ToolCatalogue:
     if snapshot is None or not snapshot.is_file():
         return ToolCatalogue(pinned_nexo_tools(), storytelling, "pinned tool names")
     entries = _snapshot_entries(json.loads(snapshot.read_text(encoding="utf-8")))
-    nexo = {
-        str(entry["name"]): _argument_names(entry)
-        for entry in entries
-        if str(entry.get("name", "")).startswith(NEXO_PREFIX)
+    nexo_entries = [e for e in entries if str(e.get("name", "")).startswith(NEXO_PREFIX)]
+    nexo = {str(entry["name"]): _argument_names(entry) for entry in nexo_entries}
+    descriptions = {
+        str(entry["name"]): str(entry["description"])
+        for entry in nexo_entries
+        if entry.get("description")
     }
-    return ToolCatalogue(nexo, storytelling, str(snapshot))
+    return ToolCatalogue(nexo, storytelling, str(snapshot), descriptions)

@@ -48,9 +48,10 @@ def _parse_stamp(value: Any) -> datetime | None:
 
 
 def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
-    """Model calls and tokens: the `run.completed` totals, else the sum of `agent.turn`."""
+    """Model calls and tokens: the closing event's totals, else the sum of `agent.turn`."""
     for event in record.events:
-        if event.type == HarnessEventType.RUN_COMPLETED and "model_calls" in event.payload:
+        closing = event.type in (HarnessEventType.RUN_COMPLETED, HarnessEventType.RUN_FAILED)
+        if closing and "model_calls" in event.payload:
             payload = event.payload
             return (
                 int(payload.get("model_calls") or 0),
