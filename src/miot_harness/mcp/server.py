@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any, Protocol
 
 import mcp_types as types
@@ -100,10 +101,17 @@ def _refusal_reason(record: HarnessRunRecord) -> str | None:
     return None
 
 
+def _as_datetime(value: datetime | str) -> datetime:
+    # Evidence holds datetimes in memory and ISO strings once a record went through JSON.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def run_freshness(record: HarnessRunRecord) -> dict[str, Any]:
     """The oldest refresh time of the run's evidence and whether it is fresh, warn or stale."""
     evidence = record.artifacts.get("evidence") or []
-    stamps = sorted(str(item["refreshed_at"]) for item in evidence if item.get("refreshed_at"))
+    stamps = sorted(
+        _as_datetime(item["refreshed_at"]) for item in evidence if item.get("refreshed_at")
+    )
     warned = any(event.type == "freshness.warning" for event in record.events) or any(
         item.get("is_stale") for item in evidence
     )
@@ -113,7 +121,7 @@ def run_freshness(record: HarnessRunRecord) -> dict[str, Any]:
         level = "warn"
     else:
         level = "fresh" if stamps else None
-    return {"refreshed_at": stamps[0] if stamps else None, "level": level}
+    return {"refreshed_at": stamps[0].isoformat() if stamps else None, "level": level}
 
 
 def ask_structured_content(record: HarnessRunRecord) -> dict[str, Any]:

@@ -167,9 +167,18 @@ function rowsTable(rows) {
   return tableOf(columns, rows);
 }
 
+// Nested objects become dotted keys (servicio.notas); lists stay as one JSON cell.
+function flatten(data, prefix, into) {
+  for (const [key, value] of Object.entries(data)) {
+    const name = prefix ? prefix + "." + key : key;
+    if (value && typeof value === "object" && !Array.isArray(value)) flatten(value, name, into);
+    else into.push({ campo: name, valor: value });
+  }
+  return into;
+}
+
 function keyValueTable(data) {
-  const rows = Object.entries(data).map(([campo, valor]) => ({ campo, valor }));
-  return tableOf(["campo", "valor"], rows);
+  return tableOf(["campo", "valor"], flatten(data, "", []));
 }
 
 function evidenceBlock(item) {
