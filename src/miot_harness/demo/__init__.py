@@ -1,0 +1,1 @@
+"""The embedded Coordinador demo database: cluster management, schema, roles and data generator."""
