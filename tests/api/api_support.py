@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,14 +242,95 @@ class SseFrame:
     id: str | None
 
 
-async def sse_frames(response: httpx.Response) -> AsyncIterator[SseFrame]:
-    """Parse a `text/event-stream` body frame by frame as it arrives (comments skipped)."""
-    fields: dict[str, str] = {}
-    async for line in response.aiter_lines():
+class SseParser:
+    """Turns `text/event-stream` lines into frames (comments such as pings are skipped)."""
+
+    def __init__(self) -> None:
+        self._fields: dict[str, str] = {}
+
+    def feed(self, line: str) -> SseFrame | None:
         if line == "":
+            fields, self._fields = self._fields, {}
             if "data" in fields:
-                yield SseFrame(fields.get("event", "message"), fields["data"], fields.get("id"))
-            fields = {}
+                return SseFrame(fields.get("event", "message"), fields["data"], fields.get("id"))
         elif not line.startswith(":"):
             name, _, value = line.partition(":")
-            fields[name] = value.removeprefix(" ")
+            self._fields[name] = value.removeprefix(" ")
+        return None
+
+
+async def sse_frames(response: httpx.Response) -> AsyncIterator[SseFrame]:
+    """The frames of a streaming response, each as soon as it has arrived."""
+    parser = SseParser()
+    async for line in response.aiter_lines():
+        if (frame := parser.feed(line)) is not None:
+            yield frame
+
+
+def scripted_app() -> FastAPI:
+    """`uvicorn --factory` entry for subprocesses: settings from the environment, scripted turns."""
+    from miot_harness.api.app import create_app
+
+    return create_app(load_settings(), runtime_factory=RuntimeBox().factory)
+
+
+class ServerProcess:
+    """`python -m uvicorn --factory FACTORY` on 127.0.0.1, with its own environment and log."""
+
+    def __init__(self, factory: str, env: dict[str, str], log_path: Path) -> None:
+        self.factory = factory
+        self.env = env
+        self.log_path = log_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServerProcess:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("MIOT_HARNESS_")}
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", self.factory,
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--app-dir", str(Path(__file__).parent), "--log-level", "info",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, env={**inherited, **self.env}, stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        # /health answers only once the lifespan boot has finished, so 200 means ready.
+        while True:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+
+@contextmanager
+def server_process(factory: str, env: dict[str, str], log_path: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(factory, env, log_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
