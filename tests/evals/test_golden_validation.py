@@ -1,4 +1,4 @@
-"""Each golden-set rule rejects a bad file with a message naming the entry; the shipped set passes."""
+"""Each golden-set rule rejects a bad file naming the entry; the shipped set passes."""
 
 from pathlib import Path
 from typing import Any

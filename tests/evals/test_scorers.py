@@ -71,7 +71,9 @@ def test_filter_sanity_present_and_equal_with_extras_allowed():
     expected = {"region": "Metropolitana", "limit": 10, "es_critico": True}
     good = obs(
         tool_calls=[
-            call("coordinador_cola_critica", region="metropolitana", limit="10", es_critico=True, x=1)
+            call(
+                "coordinador_cola_critica", region="metropolitana", limit="10", es_critico=True, x=1
+            )
         ]
     )
     assert score_filter_sanity(["coordinador_cola_critica"], expected, good).passed is True
