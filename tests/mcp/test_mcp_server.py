@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pytest
+import uvicorn
 from pydantic import BaseModel, ConfigDict
 
 from mcp import Client
 from miot_harness.events import HarnessEventType, RunEmitter
+from miot_harness.mcp.serve import http_app
 from miot_harness.mcp.server import build_mcp_server
 from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus, UserRequest
 from miot_harness.settings import load_settings
@@ -183,3 +187,31 @@ async def test_ask_returns_answer_plan_and_freshness(server, backend):
     request, tenant, user = backend.supervisor.asked[0]
     assert (request.message, tenant, user) == ("cola crítica RM", "mintral", "mcp")
     assert empty.is_error and "question" in empty.content[0].text
+
+
+async def test_streamable_http_serves_the_same_tools(server):
+    app = http_app(server, "127.0.0.1")
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    web = uvicorn.Server(config)
+    task = asyncio.create_task(web.serve())
+    try:
+        while not web.started:
+            assert not task.done(), "uvicorn stopped before it started"
+            await asyncio.sleep(0.05)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            result = await client.call_tool("coordinador_cola", {"limit": 7})
+    finally:
+        web.should_exit = True
+        await task
+    assert names == {"coordinador_cola", "ask"}
+    assert result.structured_content["total_count"] == 7
+    with pytest.raises(ValueError, match="loopback"):
+        http_app(server, "0.0.0.0")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

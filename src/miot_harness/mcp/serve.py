@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from miot_harness.runtime import database_configured, open_runtime
 from miot_harness.settings import HarnessSettings
+
+if TYPE_CHECKING:
+    from mcp.server import Server
+    from starlette.applications import Starlette
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MCP_HTTP_PATH = "/mcp"
@@ -22,16 +28,21 @@ async def serve_stdio(settings: HarnessSettings) -> None:
             await server.run(read, write, server.create_initialization_options())
 
 
-async def serve_http(settings: HarnessSettings, host: str, port: int) -> None:
-    """Serve streamable HTTP at `http://host:port/mcp`; only loopback hosts are accepted."""
+def http_app(server: Server, host: str) -> Starlette:
+    """The streamable-HTTP ASGI app of `server` at `/mcp`, for a loopback `host` only."""
     if host not in LOOPBACK_HOSTS:
         raise ValueError(f"the MCP HTTP server binds to loopback only, not {host!r}")
+    # The SDK enables DNS-rebinding protection (Host and Origin checks) for loopback hosts.
+    return server.streamable_http_app(streamable_http_path=MCP_HTTP_PATH, host=host)
+
+
+async def serve_http(settings: HarnessSettings, host: str, port: int) -> None:
+    """Serve streamable HTTP at `http://host:port/mcp` until interrupted."""
     import uvicorn
 
     from miot_harness.mcp.server import build_mcp_server
 
     async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
-        server = build_mcp_server(runtime, settings)
-        app = server.streamable_http_app(streamable_http_path=MCP_HTTP_PATH, host=host)
+        app = http_app(build_mcp_server(runtime, settings), host)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
         await uvicorn.Server(config).serve()
