@@ -7,11 +7,26 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from miot_harness.events import HarnessEventType, make_event
+from miot_harness.events import HarnessEvent, HarnessEventType
 from miot_harness.models.usage import ModelCallError, ModelReply, call_model, model_label
 from miot_harness.nexo.agents.deps import NexoDeps
 from miot_harness.nexo.agents.events import NodeEvents
 from miot_harness.nexo.agents.prompts import system_prompt
+
+
+def turn_event(
+    seat: str, model: str, input_tokens: int, output_tokens: int, **extra: Any
+) -> HarnessEvent:
+    """`agent.turn` with its pinned payload: agent, model, model_calls and tokens."""
+    payload = {
+        "agent": seat,
+        "model": model,
+        "model_calls": 1,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        **extra,
+    }
+    return HarnessEvent(type=HarnessEventType.AGENT_TURN, agent=seat, payload=payload)
 
 
 async def seat_call(
@@ -28,28 +43,7 @@ async def seat_call(
     try:
         reply = await call_model(model, [system_prompt(model, body), *messages], tools=tools)
     except ModelCallError as exc:
-        events(
-            make_event(
-                HarnessEventType.AGENT_TURN,
-                seat,
-                agent=seat,
-                model=model_label(model),
-                model_calls=1,
-                input_tokens=0,
-                output_tokens=0,
-                error=exc.message,
-            )
-        )
+        events(turn_event(seat, model_label(model), 0, 0, error=exc.message))
         raise
-    events(
-        make_event(
-            HarnessEventType.AGENT_TURN,
-            seat,
-            agent=seat,
-            model=reply.model,
-            model_calls=1,
-            input_tokens=reply.input_tokens,
-            output_tokens=reply.output_tokens,
-        )
-    )
+    events(turn_event(seat, reply.model, reply.input_tokens, reply.output_tokens))
     return reply

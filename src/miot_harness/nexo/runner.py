@@ -1,0 +1,177 @@
+"""`run_nexo_turn`: one question through the Nexo graph, events forwarded live, never raising."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, make_event
+from miot_harness.schemas import RefusalReason, RunContext, RunStatus
+from miot_harness.settings import HarnessSettings
+
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
+
+    from miot_harness.nexo.state import NexoEvidence
+
+log = logging.getLogger(__name__)
+
+RUNNER_AGENT = "nexo_runner"
+FAILED_ANSWER = (
+    "No pude completar la respuesta por un error interno. Intenta de nuevo en unos minutos."
+)
+
+
+class UsageTotals(BaseModel):
+    """Model calls and tokens of one run, summed from its `agent.turn` events."""
+
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @classmethod
+    def from_events(cls, events: list[HarnessEvent]) -> UsageTotals:
+        turns = [e.payload for e in events if e.type == HarnessEventType.AGENT_TURN]
+        return cls(
+            model_calls=sum(int(p.get("model_calls", 0)) for p in turns),
+            input_tokens=sum(int(p.get("input_tokens", 0)) for p in turns),
+            output_tokens=sum(int(p.get("output_tokens", 0)) for p in turns),
+        )
+
+
+class NexoTurnResult(BaseModel):
+    """What the supervisor records: answer, outcome, plan, evidence and cost."""
+
+    answer: str
+    status: RunStatus
+    refusal_reason: RefusalReason | None = None
+    plan: dict[str, Any] = Field(default_factory=lambda: {"steps": []})
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+    failure: str | None = None
+    critic_concerns: list[str] = Field(default_factory=list)
+
+
+def recursion_limit(settings: HarnessSettings) -> int:
+    """Four supersteps per turn plus slack: a routing bug stops here instead of looping."""
+    return 4 * settings.nexo_turn_cap + 10
+
+
+def run_config(ctx: RunContext, settings: HarnessSettings) -> dict[str, Any]:
+    """The LangGraph config of a run: its thread and its recursion limit."""
+    return {
+        "configurable": {"thread_id": ctx.thread_id},
+        "recursion_limit": recursion_limit(settings),
+    }
+
+
+def _initial_state(question: str, ctx: RunContext) -> dict[str, Any]:
+    """The question appended to the thread, and every per-run channel started empty."""
+    from langchain_core.messages import HumanMessage
+    from langgraph.types import Overwrite
+
+    from miot_harness.nexo.state import NexoPlan
+
+    return {
+        "messages": [HumanMessage(question)],
+        "ctx": ctx,
+        "question": question,
+        # Reducer channels would otherwise carry the previous run's items over.
+        "evidence": Overwrite([]),
+        "_events": Overwrite([]),
+        "plan": NexoPlan(),
+        "pending_step_index": 0,
+        "next_action": None,
+        "failure": None,
+        "answer": None,
+        "answer_is_local": False,
+        "critic_concerns": [],
+        "turn_count": 0,
+    }
+
+
+def _evidence_record(item: NexoEvidence) -> dict[str, Any]:
+    return {
+        "tool": item.tool,
+        "args": item.args,
+        "refreshed_at": item.refreshed_at.isoformat() if item.refreshed_at else None,
+        "is_stale": item.is_stale,
+        "rows": item.rows,
+        "total_count": item.total_count,
+        "truncated": item.truncated,
+        "source": item.source,
+        "layer": item.layer,
+        "domain": item.domain,
+        "output": item.output,
+    }
+
+
+def _result(values: dict[str, Any], forwarded: list[HarnessEvent]) -> NexoTurnResult:
+    failure = values.get("failure")
+    plan = values.get("plan")
+    answer = values.get("answer")
+    status = failure.status if failure is not None else RunStatus.COMPLETED
+    return NexoTurnResult(
+        answer=answer if answer is not None else FAILED_ANSWER,
+        status=status if answer is not None else RunStatus.FAILED,
+        refusal_reason=failure.refusal_reason if failure is not None else None,
+        plan={"steps": [step.model_dump() for step in plan.steps]} if plan else {"steps": []},
+        evidence=[_evidence_record(item) for item in values.get("evidence") or []],
+        usage=UsageTotals.from_events(forwarded),
+        failure=failure.message
+        if failure is not None and failure.status != RunStatus.COMPLETED
+        else None,
+        critic_concerns=list(values.get("critic_concerns") or []),
+    )
+
+
+async def run_nexo_turn(
+    graph: CompiledStateGraph,
+    question: str,
+    ctx: RunContext,
+    settings: HarnessSettings,
+    publish: EventSink,
+) -> NexoTurnResult:
+    """Run one turn of `ctx.thread_id`; node events reach `publish` as they happen.
+
+    Emits neither run.started nor run.completed (the supervisor does). Any exception out of
+    the graph ends the run `failed`, announced by an `answer.completed` naming the failure.
+    """
+    forwarded: list[HarnessEvent] = []
+
+    def forward(event: HarnessEvent) -> None:
+        forwarded.append(event)
+        publish(event)
+
+    values: dict[str, Any] = {}
+    try:
+        async for mode, chunk in graph.astream(
+            _initial_state(question, ctx),
+            run_config(ctx, settings),
+            stream_mode=["custom", "values"],
+        ):
+            if mode == "custom" and isinstance(chunk, HarnessEvent):
+                forward(chunk)
+            elif mode == "values":
+                values = chunk
+    except Exception as exc:
+        log.exception("nexo run %s failed", ctx.run_id)
+        failure = f"{type(exc).__name__}: {exc}"
+        forward(
+            make_event(
+                HarnessEventType.ANSWER_COMPLETED,
+                RUNNER_AGENT,
+                chars=len(FAILED_ANSWER),
+                local=True,
+                failure=failure,
+            )
+        )
+        return NexoTurnResult(
+            answer=FAILED_ANSWER,
+            status=RunStatus.FAILED,
+            usage=UsageTotals.from_events(forwarded),
+            failure=failure,
+        )
+    return _result(values, forwarded)
