@@ -84,7 +84,8 @@ class Extraction:
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(fold(text).replace("_", " ").replace("-", ""))
+    """Folded tokens with "ñ" as "n", since operators often type "Nunoa" for "Ñuñoa"."""
+    return _TOKEN.findall(fold(text).replace("ñ", "n").replace("_", " ").replace("-", ""))
 
 
 def _inflections(value: str) -> tuple[str, ...]:

@@ -117,8 +117,8 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
     best = wanted[0] if wanted else index.rank(prompt.question, neutral)[0] if tools else None
     if isinstance(previous, dict) and previous.get("tool") in by_name:
-        is_follow_up = bool(_FOLLOW_UP.match(fold(prompt.question))) or not wanted
-        if is_follow_up and (args or not wanted):
+        elliptic = bool(_FOLLOW_UP.match(fold(prompt.question)))
+        if elliptic or (args and not wanted):
             tool_name = previous["tool"]
             how = "Seguimiento de la consulta anterior"
             if best and best.fits and best.score >= SWITCH_MIN_SCORE and best.name != tool_name:

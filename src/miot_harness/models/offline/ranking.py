@@ -26,7 +26,7 @@ MIN_SCORE = 1.0
 # ...and covers this share of the question's informative (idf-weighted) terms.
 MIN_COVERAGE = 0.34
 # Words that resolved to a filter value ("en riesgo", "TransRápido") say less about the tool.
-NEUTRAL_WEIGHT = 0.5
+NEUTRAL_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)

@@ -312,7 +312,7 @@ def terms(text: str) -> tuple[str, ...]:
     folded = apply_phrases(fold(text).replace("_", " "))
     out: list[str] = []
     for word in _TOKEN.findall(folded):
-        if word in STOPWORDS or (word.isdigit() and len(word) > 2):
+        if word in STOPWORDS or word.isdigit():  # numbers are filter values, not topics
             continue
         stemmed = stem(word)
         out.append(_CANONICAL.get(stemmed, stemmed))
