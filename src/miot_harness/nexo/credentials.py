@@ -32,10 +32,10 @@ class NexoCredentials(BaseModel):
     password: SecretStr
     options: dict[str, str] = Field(default_factory=dict)
 
-    def _dsn(self, password: str) -> str:
+    def _dsn(self, encoded_password: str) -> str:
         auth = quote(self.user, safe="")
-        if password:
-            auth += ":" + quote(password, safe="")
+        if encoded_password:
+            auth += ":" + encoded_password
         query = dict(self.options)
         if self.host.startswith("/"):
             query.update(host=self.host, port=str(self.port))
@@ -49,7 +49,7 @@ class NexoCredentials(BaseModel):
     @property
     def dsn(self) -> str:
         """The asyncpg DSN, every part URL-encoded (passwords may hold `@`, `:` or `/`)."""
-        return self._dsn(self.password.get_secret_value())
+        return self._dsn(quote(self.password.get_secret_value(), safe=""))
 
     @property
     def masked_dsn(self) -> str:
