@@ -39,6 +39,8 @@ class TurnResult(BaseModel):
     answer: str
     scores: list[Score]
     usage: Usage
+    # What the tools returned, for the advisory judge; too large to keep in the result file.
+    evidence: list[Any] = Field(default_factory=list, exclude=True)
 
 
 class ExampleResult(BaseModel):
@@ -87,6 +89,7 @@ def score_turn(
         answer=obs.answer,
         scores=scores,
         usage=score_model_usage(obs),
+        evidence=obs.evidence,
     )
 
 

@@ -162,19 +162,20 @@ def main_command(
         console.print(f"golden set valid; result written to {path}", highlight=False)
         return
 
+    from miot_harness.evals.judge import judge_model, judge_results
     from miot_harness.evals.modes import ModeConfigError
 
     try:
+        judge_setup = judge_model(judge, settings) if judge else None
         results, models, run_settings = asyncio.run(
             _run_examples(mode, examples, settings, model, tool_catalogue, console)
         )
     except ModeConfigError as exc:
         raise _fail(console, str(exc), EXIT_CONFIG) from None
     aggregates = aggregate(results)
-    if judge:
-        from miot_harness.evals.judge import judge_results
-
-        section["judge"] = asyncio.run(judge_results(judge, examples, results, run_settings))
+    if judge and judge_setup is not None:
+        chat, prompt = judge_setup
+        section["judge"] = asyncio.run(judge_results(chat, judge, prompt, results))
     wall_s = time.perf_counter() - started_wall
     section |= {
         "finished_at": _stamp(),
