@@ -46,7 +46,6 @@ class Principal:
 
     tenant_id: str
     user_id: str
-    authenticated: bool
 
 
 def _digest(key: str) -> bytes:
@@ -187,12 +186,8 @@ class Caller:
         """Who the request acts for; with a key, claimed tenant and user are ignored."""
         if self.key_owner is not None:
             owner = self.key_owner
-            return Principal(tenant_id=owner.tenant_id, user_id=owner.user_id, authenticated=True)
-        return Principal(
-            tenant_id=tenant_id or self.default_tenant,
-            user_id=user_id or OPEN_USER,
-            authenticated=False,
-        )
+            return Principal(tenant_id=owner.tenant_id, user_id=owner.user_id)
+        return Principal(tenant_id=tenant_id or self.default_tenant, user_id=user_id or OPEN_USER)
 
 
 def authenticate(request: Request, keys: ApiKeyRing, default_tenant: str) -> Caller:
