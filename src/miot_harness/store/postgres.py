@@ -12,18 +12,19 @@ from miot_harness.store.base import cutoff, interrupted
 
 # A fixed advisory-lock key serialises table creation between workers starting together.
 _SCHEMA_LOCK = 0x6D696F74
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS harness_runs (
-    run_id text PRIMARY KEY,
-    thread_id text NOT NULL,
-    tenant_id text NOT NULL,
-    status text NOT NULL,
-    created_at timestamptz NOT NULL,
-    record jsonb NOT NULL
-);
-CREATE INDEX IF NOT EXISTS harness_runs_thread ON harness_runs (thread_id, tenant_id, created_at);
-CREATE INDEX IF NOT EXISTS harness_runs_status ON harness_runs (status, created_at);
-"""
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS harness_runs (
+        run_id text PRIMARY KEY,
+        thread_id text NOT NULL,
+        tenant_id text NOT NULL,
+        status text NOT NULL,
+        created_at timestamptz NOT NULL,
+        record jsonb NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS harness_runs_thread"
+    " ON harness_runs (thread_id, tenant_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS harness_runs_status ON harness_runs (status, created_at)",
+)
 
 _UPSERT = """
 INSERT INTO harness_runs (run_id, thread_id, tenant_id, status, created_at, record)
@@ -51,7 +52,8 @@ class PostgresRunStore:
         await pool.open(wait=True)
         async with pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            await conn.execute(_SCHEMA)
+            for statement in _SCHEMA:
+                await conn.execute(statement)
         return cls(pool)
 
     async def _write(self, record: HarnessRunRecord) -> None:
