@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from miot_harness.evals.catalogue import ToolCatalogue
-from miot_harness.evals.fake_models import FAKE_MODEL_NAME, ScriptedSeatModel
+from miot_harness.evals.fake_models import FAKE_MODEL_NAME, Script, ScriptedSeatModel
 from miot_harness.evals.fake_tools import FRESH_AGE_MINUTES, SnapshotAge, fake_registry
 from miot_harness.evals.golden import GoldenExample
 from miot_harness.evals.session import EvalSession
@@ -44,13 +44,6 @@ def demo_catalogue_values() -> dict[str, Any]:
     }
 
 
-class _Script:
-    """The graph scripted for the example being run (models are per example)."""
-
-    def __init__(self) -> None:
-        self.graph: Any = None
-
-
 @asynccontextmanager
 async def open_fake_session(
     settings: HarnessSettings, catalogue: ToolCatalogue
@@ -71,32 +64,33 @@ async def open_fake_session(
     age = SnapshotAge()
     registry = fake_registry(catalogue, values, age, utc_now, settings.nexo_tenant_lock)
     seat_names = dict.fromkeys(SEATS, FAKE_MODEL_NAME)
-    script = _Script()
+    script = Script()
     with tempfile.TemporaryDirectory(prefix="miot-evals-fake-") as data_dir:
         fake = settings.model_copy(update={"data_dir": Path(data_dir), "store_dsn": None})
         store = await open_run_store(fake)
         try:
             async with open_checkpointer(fake) as checkpointer:
+                model = ScriptedSeatModel(script=script, timezone=fake.timezone)
+                graph = build_nexo_graph(
+                    registry,
+                    fake,
+                    dict.fromkeys(SEATS, model),
+                    catalog_values=catalog_values,
+                    checkpointer=checkpointer,
+                )
 
                 @asynccontextmanager
                 async def prepare(example: GoldenExample) -> AsyncIterator[None]:
-                    model = ScriptedSeatModel(example=example, timezone=fake.timezone)
-                    models = dict.fromkeys(SEATS, model)
-                    script.graph = build_nexo_graph(
-                        registry,
-                        fake,
-                        models,
-                        catalog_values=catalog_values,
-                        checkpointer=checkpointer,
-                    )
+                    script.example = example
                     age.minutes = example.stale_minutes or FRESH_AGE_MINUTES
                     try:
                         yield
                     finally:
+                        script.example = None
                         age.minutes = FRESH_AGE_MINUTES
 
                 async def nexo(question: str, ctx: RunContext, publish: Any) -> Any:
-                    return await run_nexo_turn(script.graph, question, ctx, fake, publish)
+                    return await run_nexo_turn(graph, question, ctx, fake, publish)
 
                 routes = RouteTable(
                     nexo=nexo,

@@ -31,6 +31,7 @@ from miot_harness.models.seat_protocol import (
 )
 
 FAKE_MODEL_NAME = "fake-scripted"
+SEAT_HEADING_MARK = "# Asiento: "
 
 
 def _text(message: BaseMessage) -> str:
@@ -51,12 +52,24 @@ def _evidence_stamp(evidence: list[dict[str, Any]]) -> datetime | None:
     return min(stamps) if stamps else None
 
 
+class Script:
+    """The golden example the scripted seats are playing now (set before each example)."""
+
+    def __init__(self) -> None:
+        self.example: GoldenExample | None = None
+
+    def current(self) -> GoldenExample:
+        if self.example is None:
+            raise RuntimeError("no golden example is being played")
+        return self.example
+
+
 class ScriptedSeatModel(BaseChatModel):
-    """Plays every seat for one golden example, deterministically."""
+    """Plays every seat for the script's current golden example, deterministically."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    example: GoldenExample
+    script: Script
     timezone: str
 
     @property
@@ -71,6 +84,8 @@ class ScriptedSeatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         system = next((_text(m) for m in messages if isinstance(m, SystemMessage)), "")
+        # Sections are read after the seat heading: the primer has headings of its own.
+        system = system[system.find(SEAT_HEADING_MARK) :] if SEAT_HEADING_MARK in system else ""
         questions = [_text(m) for m in messages if isinstance(m, HumanMessage)]
         reply = self._reply(find_seat(system) or "", system, questions[-1] if questions else "")
         prompt_chars = sum(len(_text(m)) for m in messages)
@@ -95,12 +110,12 @@ class ScriptedSeatModel(BaseChatModel):
         return self._generate(messages, stop=stop, **kwargs)
 
     def _turn(self, question: str) -> int:
-        turns = self.example.all_turns()
+        turns = self.script.current().all_turns()
         matching = [i for i, turn in enumerate(turns) if turn.question.strip() == question.strip()]
         return matching[-1] if matching else 0
 
     def _reply(self, seat: str, system: str, question: str) -> str:
-        turn = self.example.all_turns()[self._turn(question)]
+        turn = self.script.current().all_turns()[self._turn(question)]
         plan = read_json_section(system, SECTION_PLAN) or []
         if seat == "filter_expert":
             return self._decision(system, turn.expected_tools, turn.expected_filters, len(plan))
