@@ -310,7 +310,11 @@ class DemoCluster:
         shutil.rmtree(self.layout.data_dir / "clones" / dbname, ignore_errors=True)
 
     def connection(self) -> DemoConnection:
-        """The demo database's connection details (server running, roles created)."""
+        """The demo database's connection details from the stored credentials (read-only)."""
         address = self._require()
-        with self.locked():
-            return self._ensure_roles(address)
+        root = self.layout.db_scripts_root
+        harness = read_env(env_path(root, DEMO_ALIAS))
+        owner = read_env(env_path(root, OWNER_ALIAS))
+        if harness is None or owner is None:
+            raise RuntimeError(f"no demo credentials under {root}; run `db up`")
+        return self._connection(address, harness, owner, root)

@@ -177,6 +177,7 @@ class DemoGenerator:
         if hostile_note is not None:
             # Hostile notes sit on today's critical queue so every tool path shows them.
             day, prioridad = 0, "alta"
+            client = rng.choice([c for c in CLIENTS if c.prioritario])
         compromiso = self._day_start(day) + timedelta(hours=rng.randint(12, 20))
         lead = {"same_day": 0, "next_day": 1}.get(tipo) or rng.randint(2, 5)
         latest_creation = 11 * 60 if tipo == "same_day" else 20 * 60
