@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -190,3 +191,25 @@ class Turn:
 
     def types(self) -> list[str]:
         return [str(e.type) for e in self.events]
+
+
+class FollowUpFilterModel(ScriptedChatModel):
+    """A filter-expert stand-in that, like a real model, starts from `## Plan anterior` and
+    applies only the change a follow-up question names (`changes`: phrase → arguments)."""
+
+    first: dict[str, Any] = Field(default_factory=dict)
+    changes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        from miot_harness.models.seat_protocol import read_json_section
+
+        previous = read_json_section(str(messages[0].content), "Plan anterior")
+        question = str(messages[-1].content)
+        decision = dict(previous) if previous else dict(self.first)
+        for phrase, args in self.changes.items():
+            if phrase in question:
+                decision["args"] = {**decision["args"], **args}
+        self.script.append(json.dumps(decision))
+        return super()._generate(messages, stop, run_manager, **kw)
