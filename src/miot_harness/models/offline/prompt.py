@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -14,17 +15,35 @@ from miot_harness.models.offline.catalog import ToolSpec, parse_tools
 from miot_harness.models.offline.entities import CatalogMatcher
 from miot_harness.models.offline.ranking import ToolIndex
 from miot_harness.models.seat_protocol import (
+    SECTION_ANSWER,
+    SECTION_EVIDENCE,
     SECTION_NOW,
+    SECTION_PLAN,
+    SECTION_PREVIOUS_PLAN,
+    SECTION_STATUS,
     SECTION_TOOLS,
     SECTION_VALUES,
     find_seat,
     parse_local_now_line,
-    read_section,
     seat_heading,
     strip_json_fences,
 )
 
 SEAT_HEADING_PREFIX = seat_heading("filter_expert").split(":")[0] + ":"
+_PINNED = (
+    SECTION_NOW,
+    SECTION_TOOLS,
+    SECTION_VALUES,
+    SECTION_PREVIOUS_PLAN,
+    SECTION_PLAN,
+    SECTION_EVIDENCE,
+    SECTION_STATUS,
+    SECTION_ANSWER,
+)
+# Only the pinned titles start a section: an answer under "## Respuesta" may have headings.
+_SECTION_HEADING = re.compile(
+    r"^## (" + "|".join(re.escape(t) for t in _PINNED) + r")[ \t]*\n?", re.MULTILINE
+)
 
 
 def message_text(message: BaseMessage) -> str:
@@ -60,8 +79,19 @@ class SeatPrompt:
         start = self.system.find(SEAT_HEADING_PREFIX)
         return self.system[start:] if start >= 0 else self.system
 
+    @cached_property
+    def sections(self) -> dict[str, str]:
+        """Every pinned `## section` of the seat, read in one pass over the prompt."""
+        text = self.seat_text
+        found = list(_SECTION_HEADING.finditer(text))
+        bodies: dict[str, str] = {}
+        for current, following in zip(found, [*found[1:], None], strict=True):
+            end = following.start() if following else len(text)
+            bodies.setdefault(current.group(1), text[current.end() : end].strip())
+        return bodies
+
     def section(self, title: str) -> str | None:
-        return read_section(self.seat_text, title)
+        return self.sections.get(title)
 
     def json_section(self, title: str) -> Any:
         body = self.section(title)
