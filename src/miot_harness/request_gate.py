@@ -180,7 +180,7 @@ _TARGETS = {
 }  # fmt: skip
 _SV_CODE = re.compile(r"^sv-?\d+$")
 _INTERROGATIVES = {"que", "cual", "cuales", "cuanto", "cuantos", "cuanta", "cuantas", "cuando",
-                   "como", "donde", "quien", "quienes", "porque", "por", "what", "which", "how",
+                   "como", "donde", "quien", "quienes", "porque", "what", "which", "how",
                    "when", "where", "who", "why"}  # fmt: skip
 # A verb form right after these is a noun or a passive ("se actualizan", "the last update").
 _DESCRIPTIVE_MARKERS = {"se", "was", "were", "been", "being", "is", "are", "be", "get", "got",
@@ -198,7 +198,7 @@ def _write_request(text: str) -> bool:
     """A request form of a write verb; in a question, only the unambiguous forms count."""
     for clause in re.split(r"[.;:!?¿¡,\n]+", text):
         tokens = _WORD.findall(clause)
-        asks = bool(tokens) and tokens[0] in _INTERROGATIVES
+        asks = bool(tokens) and (tokens[0] in _INTERROGATIVES or tokens[:2] == ["por", "que"])
         for i, token in enumerate(tokens):
             always = token in _ALWAYS_VERBS
             if not always and token not in _TARGETED_VERBS:
