@@ -7,7 +7,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 from nexo_support import zoo_settings
+from typer.testing import CliRunner
 
+from miot_harness.cli import app
 from miot_harness.nexo.lint import lint_nexo_functions
 
 LINT_SQL = (Path(__file__).parent / "lint_zoo.sql").read_text(encoding="utf-8")
@@ -59,3 +61,20 @@ async def test_every_problem_gets_one_precise_message(lint_db):
     assert notes["lintzoo.fn_refresh_x()"] == "not a tool: denied by name pattern fn_refresh_*"
     assert notes["lintzoo.helper()"] == "not a tool: not named fn_dx_*"
     assert "writes_to_servicio" in notes["lintzoo.fn_dx_recalcula()"]
+
+
+def test_the_cli_exits_non_zero_with_one_line_per_problem(pg_server, zoo_db, lint_db):
+    env = {
+        "MIOT_HARNESS_NEXO_DSN": pg_server.dsn(zoo_db),
+        "MIOT_HARNESS_NEXO_SCHEMA": "lintzoo",
+        "MIOT_HARNESS_NEXO_SEARCH_PATH": "lintzoo",
+    }
+    result = CliRunner().invoke(app, ["tools", "lint"], env=env)
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == sum(len(m) for m in EXPECTED_PROBLEMS.values())
+    assert (
+        "error: lintzoo.fn_dx_volatil(): VOLATILE but not denied: mark it STABLE/IMMUTABLE, "
+        "or declare its side_effects"
+    ) in errors
+    assert "note: lintzoo.helper(): not a tool: not named fn_dx_*" in result.stdout

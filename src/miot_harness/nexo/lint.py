@@ -87,20 +87,20 @@ def lint_catalog(functions: list[CatalogFunction]) -> LintReport:
     report = LintReport()
     for function in functions:
         messages = _security_problems(function)
-        parsed = parse_pg_description(function.comment)
-        denied_by_name = is_denied(function.name, parse_pg_description(None))
-        if function.name.startswith(TOOL_FUNCTION_PREFIX) and denied_by_name is None:
+        denied = is_denied(function.name, parse_pg_description(function.comment))
+        is_candidate = function.name.startswith(TOOL_FUNCTION_PREFIX)
+        if is_candidate and is_denied(function.name, parse_pg_description(None)) is None:
             messages += _tool_problems(function)
-            if not function.executable:
-                report.notes.append(
-                    LintFinding(function.signature, "the connected role may not EXECUTE it")
-                )
-        elif denied := is_denied(function.name, parsed):
-            report.notes.append(LintFinding(function.signature, f"not a tool: {denied}"))
+        if denied:
+            note = f"not a tool: {denied}"
+        elif not is_candidate:
+            note = f"not a tool: not named {TOOL_FUNCTION_PREFIX}*"
+        elif not function.executable:
+            note = "not a tool: the connected role may not EXECUTE it"
         else:
-            report.notes.append(
-                LintFinding(function.signature, f"not a tool: not named {TOOL_FUNCTION_PREFIX}*")
-            )
+            note = None
+        if note:
+            report.notes.append(LintFinding(function.signature, note))
         report.problems.extend(LintFinding(function.signature, m) for m in messages)
     return report
 
