@@ -28,6 +28,27 @@ _ROWS = [
 _KPIS = {"total": 1915, "n_eta_riesgo": 84, "n_atrasados": 68, "n_criticos": 23}
 
 
+class _StandInInput(BaseModel):
+    """Input base of the stand-ins: the schema is built once per class and reused.
+
+    The graph renders every tool's schema on each seat call; caching it here keeps fake mode
+    about the plumbing rather than repeated schema generation.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        if cls not in _SCHEMAS:
+            _SCHEMAS[cls] = super().model_json_schema()
+        return _SCHEMAS[cls]
+
+
+_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
 class SnapshotAge:
     """How old the stand-in snapshots are; set per golden example."""
 
@@ -50,9 +71,7 @@ class FakeNexoTool(HarnessTool):
         base = name.removeprefix(NEXO_PREFIX)
         fields: dict[str, Any] = {argument: (Any, None) for argument in sorted(arguments)}
         input_model = create_model(
-            f"Fake{base.title().replace('_', '')}Input",
-            __config__=ConfigDict(extra="forbid"),
-            **fields,
+            f"Fake{base.title().replace('_', '')}Input", __base__=_StandInInput, **fields
         )
         output: type[BaseModel] = NexoTableOutput
         if base in _JSON_TOOLS:

@@ -46,16 +46,22 @@ def real_mode_settings(settings: HarnessSettings, model: str | None) -> HarnessS
 
 
 @asynccontextmanager
-async def _runtime_session(
-    settings: HarnessSettings, *, demo: bool, restamp: bool
+async def open_runtime_session(
+    settings: HarnessSettings, *, demo: bool, owner_dsn: str | None
 ) -> AsyncIterator[tuple[EvalSession, dict[str, str]]]:
-    from miot_harness.evals.stale import stale_preparer
+    """The booted runtime's supervisor; with an owner DSN, stale examples restamp snapshots.
+
+    With `demo` and no owner DSN, the embedded demo database's owner is used.
+    """
+    from miot_harness.evals.stale import demo_owner_dsn, stale_preparer
     from miot_harness.runtime import open_runtime
 
     async with open_runtime(settings, demo=demo) as runtime:
         if not runtime.nexo_enabled:
             raise ModeConfigError(f"Nexo did not boot: {runtime.nexo_reason}")
-        prepare = stale_preparer(runtime.settings) if restamp else no_preparation
+        if owner_dsn is None and demo:
+            owner_dsn = await demo_owner_dsn(runtime.settings)
+        prepare = stale_preparer(owner_dsn) if owner_dsn else no_preparation
         yield EvalSession(runtime.supervisor, runtime.settings, prepare), dict(runtime.seat_models)
 
 
@@ -71,14 +77,14 @@ async def open_mode(
             yield opened
     elif mode == "offline":
         offline = all_seats(settings, "offline")
-        async with _runtime_session(offline, demo=True, restamp=True) as opened:
+        async with open_runtime_session(offline, demo=True, owner_dsn=None) as opened:
             yield opened
     elif mode == "real":
         from miot_harness.runtime import database_configured
 
         real = real_mode_settings(settings, model)
         demo = not database_configured(real)
-        async with _runtime_session(real, demo=demo, restamp=demo) as opened:
+        async with open_runtime_session(real, demo=demo, owner_dsn=None) as opened:
             yield opened
     else:
         raise ModeConfigError(f"unknown mode {mode!r}")

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from miot_harness.evals.golden import GoldenExample
 from miot_harness.evals.session import ExamplePreparer
@@ -37,28 +36,26 @@ def _restore(owner_dsn: str, saved: dict[str, datetime]) -> None:
             )
 
 
-def stale_preparer(settings: HarnessSettings) -> ExamplePreparer:
-    """Around an example with `stale_minutes`, the demo snapshots are that old (owner role)."""
-    owner: dict[str, Any] = {}
-
-    async def owner_dsn() -> str:
-        if "dsn" not in owner:
-            from miot_harness.demo.ready import ensure_demo_database
-
-            connection = await asyncio.to_thread(ensure_demo_database, settings, refresh=False)
-            owner["dsn"] = connection.owner_dsn
-        return str(owner["dsn"])
+def stale_preparer(owner_dsn: str) -> ExamplePreparer:
+    """Around an example with `stale_minutes`, the snapshots are that old (owner connection)."""
 
     @asynccontextmanager
     async def prepare(example: GoldenExample) -> AsyncIterator[None]:
         if example.stale_minutes is None:
             yield
             return
-        dsn = await owner_dsn()
-        saved = await asyncio.to_thread(_restamp, dsn, example.stale_minutes)
+        saved = await asyncio.to_thread(_restamp, owner_dsn, example.stale_minutes)
         try:
             yield
         finally:
-            await asyncio.to_thread(_restore, dsn, saved)
+            await asyncio.to_thread(_restore, owner_dsn, saved)
 
     return prepare
+
+
+async def demo_owner_dsn(settings: HarnessSettings) -> str:
+    """The owner DSN of the embedded demo database in the settings' data directory."""
+    from miot_harness.demo.ready import ensure_demo_database
+
+    connection = await asyncio.to_thread(ensure_demo_database, settings, refresh=False)
+    return connection.owner_dsn
