@@ -220,18 +220,28 @@ class CatalogMatcher:
 
 def extract_flags(question: str) -> dict[str, Any]:
     """Filters that need no catalogue: servicio code, plate, criticality and a row limit."""
+    return flags_with_text(question)[0]
+
+
+def flags_with_text(question: str) -> tuple[dict[str, Any], str]:
+    """The flags and the words that stated them (so tool ranking can discount them)."""
     args: dict[str, Any] = {}
+    said: list[str] = []
     if code := _CODIGO.search(question):
         args["codigo"] = f"SV-{int(code.group(1)):07d}"
+        said.append(code.group(0))
     if plate := _PATENTE.search(question):
         raw = plate.group(1).replace("-", "")
         split = 4 if raw[3].isalpha() else 2
         args["patente"] = f"{raw[:split]}-{raw[split:]}"
+        said.append("patente " + plate.group(0))
     folded = fold(question)
     for critico in _CRITICO.finditer(folded):
         if not _NOT_CRITICO_CUE.search(folded[: critico.start()]):
             args["es_critico"] = critico.group(1) is None
+            said.append(critico.group(0))
             break
     if limit := _LIMIT.search(folded):
         args["limit"] = int(next(g for g in limit.groups() if g))
-    return args
+        said.append(limit.group(0))
+    return args, " ".join(said)

@@ -7,7 +7,7 @@ from typing import Any
 
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.dates import resolve_dates
-from miot_harness.models.offline.entities import extract_flags
+from miot_harness.models.offline.entities import flags_with_text
 from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
 from miot_harness.models.offline.text import fold, terms
@@ -58,8 +58,9 @@ def question_filters(prompt: SeatPrompt) -> tuple[dict[str, Any], frozenset[str]
     """Every filter the question states, and the terms those filters used up."""
     extraction = prompt.matcher.match(prompt.question)
     args: dict[str, Any] = dict(extraction.args)
-    args.update(extract_flags(prompt.question))
-    consumed = [extraction.consumed()]
+    flags, flag_text = flags_with_text(prompt.question)
+    args.update(flags)
+    consumed = [extraction.consumed(), flag_text]
     now = prompt.now
     if now is not None:
         dates = resolve_dates(prompt.question, now.date())

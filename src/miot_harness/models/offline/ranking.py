@@ -25,6 +25,8 @@ FIELD_BOOST = 3
 MIN_SCORE = 1.0
 # ...and covers this share of the question's informative (idf-weighted) terms.
 MIN_COVERAGE = 0.34
+# Words no tool mentions weigh like a common word, so chit-chat around a clear ask is forgiven.
+UNKNOWN_WEIGHT = 1.5
 # Words that resolved to a filter value ("en riesgo", "TransRápido") say less about the tool.
 NEUTRAL_WEIGHT = 0.25
 
@@ -80,15 +82,11 @@ class ToolIndex:
         df: Counter[str] = Counter(term for doc in self._docs for term in doc)
         n = len(tools)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self._max_idf = math.log(1 + (n + 0.5) / 0.5) if tools else 1.0
-
-    def idf(self, term: str) -> float:
-        return self._idf.get(term, self._max_idf)
 
     def rank(self, question: str, neutral: frozenset[str] = frozenset()) -> list[ToolScore]:
         """Every tool's score, best first; `neutral` terms (filter values) never count against."""
         query = list(dict.fromkeys(terms(question)))
-        weights = {t: self.idf(t) for t in query}
+        weights = {t: self._idf.get(t, UNKNOWN_WEIGHT) for t in query}
         informative = sum(w for t, w in weights.items() if t not in neutral)
         scores: list[ToolScore] = []
         for tool, doc, length in zip(self.tools, self._docs, self._lengths, strict=True):

@@ -187,7 +187,11 @@ STOPWORDS = frozenset(
         "numeric",
         "p",
     ]
-)
+) | {
+    "there", "how", "many", "much", "tuvimos", "tuvo", "lleva", "llevan", "siguen", "sigue",
+    "tiene", "tienen", "cuales", "tal", "yendo", "doing", "going", "have", "has", "had", "we",
+    "they", "it", "its", "per", "over", "cuenta", "contando",
+}  # fmt: skip
 
 # Groups of words that mean the same thing in this domain; the first word is canonical.
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -246,11 +250,25 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("rendimiento", "desempeno", "performance", "ranking"),
     ("capacidad", "dotacion", "flota", "carga", "capacity"),
     ("detalle", "detalles", "historial", "trazabilidad", "detail", "details"),
-    ("catalogo", "valores", "opciones", "existen", "disponibles", "catalog"),
+    (
+        "catalogo",
+        "valores",
+        "opciones",
+        "existen",
+        "disponibles",
+        "catalog",
+        "catalogue",
+        "values",
+        "valid",
+        "validos",
+    ),
     ("distribucion", "desglose", "breakdown", "distribution"),
     ("entregado", "delivered"),
     ("fallido", "failed"),
     ("region", "regiones", "zona", "zonas", "regional"),
+    ("cliente", "clientes", "client", "clients", "customer", "customers"),
+    ("canal", "canales", "channel", "channels"),
+    ("filtro", "filtros", "filter", "filters"),
     ("porcentaje", "%", "pct", "tasa", "percent", "percentage"),
 )
 
@@ -260,6 +278,8 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("pruebas de entrega", "pod"),
     ("proof of delivery", "pod"),
     ("how many", "conteo"),
+    ("a tiempo", "atiempo"),
+    ("on time", "atiempo"),
     ("cuanto hay", "conteo"),
     ("llegada estimada", "eta"),
     ("hora estimada", "eta"),
