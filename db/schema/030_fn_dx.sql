@@ -32,7 +32,8 @@ AS $$
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
-        WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -125,7 +126,8 @@ AS $$
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
     WHERE s.es_critico
-      AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+      AND COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -200,7 +202,8 @@ AS $$
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
         JOIN nexo.transportista t ON t.nombre = s.transportista
-        WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -281,7 +284,8 @@ AS $$
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
-        WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -346,7 +350,8 @@ AS $$
             ELSE s.dia_compromiso END AS dia) f
     JOIN nexo.snap_pod p ON p.servicio_id = s.id
     WHERE s.estado = 'entregado' AND p.problema IS NOT NULL
-      AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+      AND COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -400,7 +405,8 @@ AS $$
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
-        WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -482,7 +488,8 @@ AS $$
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
         LEFT JOIN nexo.snap_pod p ON p.servicio_id = s.id
-        WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
@@ -547,7 +554,8 @@ AS $$
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
-    WHERE (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+    WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
           AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
           AND (p_cliente IS NULL OR s.cliente = p_cliente)
           AND (p_canal IS NULL OR s.canal = p_canal)
