@@ -15,6 +15,7 @@ from nexo_support import (
     zoo_settings,
 )
 
+from miot_harness.nexo.credentials import credentials_from_settings
 from miot_harness.nexo.pool import create_nexo_pool
 from miot_harness.settings import HarnessSettings
 
@@ -53,5 +54,21 @@ async def owner_pool(pg_server, zoo_db, settings) -> AsyncIterator[asyncpg.Pool]
 async def reader_pool(pg_server, zoo_db, settings) -> AsyncIterator[asyncpg.Pool]:
     """A pool as the zoo's read-only role (like `harness`)."""
     pool = await create_nexo_pool(pg_server.dsn(zoo_db, ZOO_READER, ZOO_READER_PASSWORD), settings)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_db) -> HarnessSettings:
+    """Settings that find the demo database through its db-scripts root, as production does."""
+    return HarnessSettings(
+        nexo_db_scripts_root=demo_db.db_scripts_root, nexo_db_alias=demo_db.alias
+    )
+
+
+@pytest.fixture(scope="session")
+async def demo_pool(demo_settings) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the shared demo database as `harness`, credentials from its `.env`."""
+    pool = await create_nexo_pool(credentials_from_settings(demo_settings), demo_settings)
     yield pool
     await pool.close()
