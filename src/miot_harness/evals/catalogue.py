@@ -38,7 +38,6 @@ _FILTER_TOOLS = (
     "conteo_servicios",
 )
 NEXO_PREFIX = "coordinador_"
-STORYTELLING_TOOLS = ("delivery_metrics", "workflow_events")
 DEFAULT_SNAPSHOT = Path("tests/nexo/catalogue_snapshot.json")
 
 
@@ -87,9 +86,24 @@ def _argument_names(entry: dict[str, Any]) -> frozenset[str] | None:
     return None
 
 
+def story_tools() -> dict[str, frozenset[str] | None]:
+    """The storytelling tools and their arguments, read from their input models."""
+    from miot_harness.storytelling.tools import (
+        DELIVERY_METRICS,
+        WORKFLOW_EVENTS,
+        DeliveryMetricsInput,
+        WorkflowEventsInput,
+    )
+
+    return {
+        DELIVERY_METRICS: frozenset(DeliveryMetricsInput.model_fields),
+        WORKFLOW_EVENTS: frozenset(WorkflowEventsInput.model_fields),
+    }
+
+
 def load_catalogue(snapshot: Path | None = DEFAULT_SNAPSHOT) -> ToolCatalogue:
     """The catalogue snapshot's tools when the file exists, else the pinned tool names."""
-    storytelling = dict.fromkeys(STORYTELLING_TOOLS)
+    storytelling = story_tools()
     if snapshot is None or not snapshot.is_file():
         return ToolCatalogue(pinned_nexo_tools(), storytelling, "pinned tool names")
     entries = _snapshot_entries(json.loads(snapshot.read_text(encoding="utf-8")))

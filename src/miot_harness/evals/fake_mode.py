@@ -54,6 +54,7 @@ async def open_fake_session(
     from miot_harness.nexo.threads import open_checkpointer
     from miot_harness.request_gate import check_request
     from miot_harness.store import open_run_store
+    from miot_harness.storytelling import build_story_runner
     from miot_harness.supervisor import HarnessSupervisor, RouteTable
 
     values = demo_catalogue_values()
@@ -95,6 +96,10 @@ async def open_fake_session(
                 routes = RouteTable(
                     nexo=nexo,
                     nexo_reason=None,
+                    storytelling=build_story_runner(
+                        registry, fake, model, catalog_values=catalog_values, clock=utc_now
+                    ),
+                    storytelling_reason=None,
                     catalogue_texts=tuple(catalogue.descriptions.values()),
                 )
                 supervisor = HarnessSupervisor(

@@ -1,4 +1,4 @@
-"""Stand-in tools for `--mode fake`: every catalogue tool, answering canned evidence.
+"""Stand-in tools for `--mode fake`: every catalogue and story tool, answering canned evidence.
 
 Each takes the arguments the catalogue lists (so the graph's argument checks apply) and
 returns the shape its real function returns, stamped `age_minutes` before the clock, so a
@@ -56,23 +56,26 @@ class SnapshotAge:
         self.minutes = FRESH_AGE_MINUTES
 
 
-class FakeNexoTool(HarnessTool):
-    """A `coordinador_*` tool answering canned rows, KPIs or a count."""
+def stand_in_input(name: str, arguments: frozenset[str]) -> type[BaseModel]:
+    """An input model taking exactly `arguments`, each optional and of any type."""
+    fields: dict[str, Any] = {argument: (Any, None) for argument in sorted(arguments)}
+    model_name = f"Fake{name.title().replace('_', '')}Input"
+    return create_model(model_name, __base__=_StandInInput, **fields)  # type: ignore[call-overload, no-any-return]
+
+
+class FakeTool(HarnessTool):
+    """A tool answering canned rows, KPIs or a count, in its real function's shape."""
 
     def __init__(
         self,
         name: str,
-        arguments: frozenset[str],
+        input_model: type[BaseModel],
         catalogue_values: dict[str, Any],
         age: SnapshotAge,
         clock: Clock,
         tenant_lock: str,
     ) -> None:
         base = name.removeprefix(NEXO_PREFIX)
-        fields: dict[str, Any] = {argument: (Any, None) for argument in sorted(arguments)}
-        input_model = create_model(
-            f"Fake{base.title().replace('_', '')}Input", __base__=_StandInInput, **fields
-        )
         output: type[BaseModel] = NexoTableOutput
         if base in _JSON_TOOLS:
             output = NexoJsonOutput
@@ -120,9 +123,20 @@ def fake_registry(
     clock: Clock,
     tenant_lock: str,
 ) -> ToolRegistry:
-    """A registry holding a stand-in for every `coordinador_*` tool of the catalogue."""
+    """A stand-in for every `coordinador_*` tool of the catalogue and both story tools."""
+    from miot_harness.storytelling.tools import (
+        DELIVERY_METRICS,
+        WORKFLOW_EVENTS,
+        DeliveryMetricsInput,
+        WorkflowEventsInput,
+    )
+
+    inputs: dict[str, type[BaseModel]] = {
+        name: stand_in_input(name, arguments or frozenset(FILTER_ARGUMENTS))
+        for name, arguments in catalogue.nexo_tools.items()
+    }
+    inputs |= {DELIVERY_METRICS: DeliveryMetricsInput, WORKFLOW_EVENTS: WorkflowEventsInput}
     registry = ToolRegistry()
-    for name, arguments in catalogue.nexo_tools.items():
-        known = arguments if arguments is not None else frozenset(FILTER_ARGUMENTS)
-        registry.register(FakeNexoTool(name, known, catalogue_values, age, clock, tenant_lock))
+    for name, input_model in inputs.items():
+        registry.register(FakeTool(name, input_model, catalogue_values, age, clock, tenant_lock))
     return registry
