@@ -3,7 +3,8 @@
 Misrouting an operational question into storytelling is the expensive error, so Nexo is the
 default: the seed's literal tokens and a case-sensitive, word-bounded `ETA` always win, and
 storytelling needs a narrative ask ("cuéntame cómo fue la semana") that neither asks for
-figures nor names terms that single out one Nexo tool in its catalogue texts.
+figures nor names terms that single out one Nexo tool in its catalogue texts (words the
+storytelling tools' own texts use, and the narrative words themselves, do not count).
 """
 
 from __future__ import annotations
@@ -113,20 +114,27 @@ def has_nexo_token(message: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _distinctive_stems(texts: tuple[str, ...]) -> frozenset[str]:
-    """Stems that occur in exactly one catalogue text: they single out a tool."""
+def _distinctive_stems(texts: tuple[str, ...], story_texts: tuple[str, ...]) -> frozenset[str]:
+    """Stems in exactly one Nexo catalogue text and in no storytelling tool text."""
     document_frequency: Counter[str] = Counter()
     for text in texts:
         document_frequency.update(set(stems(text)))
-    return frozenset(stem for stem, count in document_frequency.items() if count == 1)
+    shared = {stem for text in story_texts for stem in stems(text)}
+    return frozenset(
+        stem for stem, count in document_frequency.items() if count == 1 and stem not in shared
+    )
 
 
-def catalogue_claims(message: str, nexo_catalogue_texts: Sequence[str]) -> bool:
-    """Whether the question names enough terms that single out one Nexo tool."""
+def catalogue_claims(
+    message: str, nexo_catalogue_texts: Sequence[str], story_texts: Sequence[str] = ()
+) -> bool:
+    """Whether the question, narrative words aside, names terms that single out one Nexo tool."""
     if not nexo_catalogue_texts:
         return False
-    distinctive = _distinctive_stems(tuple(nexo_catalogue_texts))
-    hits = {stem for stem in stems(message) if stem in distinctive}
+    distinctive = _distinctive_stems(tuple(nexo_catalogue_texts), tuple(story_texts))
+    # "historia" asks for a story even when a tool lists it as a keyword.
+    content = _NARRATIVE.sub(" ", fold(message))
+    hits = {stem for stem in stems(content) if stem in distinctive}
     return len(hits) >= _MIN_DISTINCTIVE_HITS
 
 
@@ -136,10 +144,16 @@ def is_narrative(message: str) -> bool:
     return bool(_NARRATIVE.search(folded)) and not _FIGURES.search(folded)
 
 
-def classify_route(message: str, nexo_catalogue_texts: Sequence[str] = ()) -> HarnessRoute:
-    """The route of a question; ties and doubts go to Nexo."""
+def classify_route(
+    message: str, nexo_catalogue_texts: Sequence[str] = (), story_texts: Sequence[str] = ()
+) -> HarnessRoute:
+    """The route of a question; ties and doubts go to Nexo.
+
+    `nexo_catalogue_texts` are the Nexo tools' descriptions; `story_texts` the storytelling
+    tools', whose words describe what a story is about and so never count for Nexo.
+    """
     if has_nexo_token(message):
         return HarnessRoute.NEXO_QUERY
-    if is_narrative(message) and not catalogue_claims(message, nexo_catalogue_texts):
+    if is_narrative(message) and not catalogue_claims(message, nexo_catalogue_texts, story_texts):
         return HarnessRoute.STORYTELLING
     return HarnessRoute.NEXO_QUERY

@@ -207,9 +207,12 @@ class HarnessRuntime:
         return {seat: get_chat_model(name, settings) for seat, name in self.seat_models.items()}
 
     def _catalog_values(self, settings: HarnessSettings, registry: ToolRegistry) -> Any:
-        from miot_harness.nexo.catalog_values import CatalogValues
+        from miot_harness.nexo.catalog_values import CATALOG_FUNCTION, CatalogValues
 
-        return CatalogValues(registry, settings, clock=self._clock)
+        tool = registry.get(settings.nexo_tool_prefix + CATALOG_FUNCTION)
+        if tool is None:
+            return _NoCatalogue()
+        return CatalogValues(tool, settings, clock=self._clock)
 
     def _nexo_runner(
         self,
@@ -238,9 +241,16 @@ class HarnessRuntime:
     def _story_runner(
         self, settings: HarnessSettings, boot: _Boot, models: dict[str, Any], catalog_values: Any
     ) -> Any:
-        from miot_harness.storytelling import build_story_runner, register_story_tools
+        from miot_harness.storytelling import (
+            STORY_TOOL_NAMES,
+            build_story_runner,
+            register_story_tools,
+        )
 
         register_story_tools(boot.registry, boot.pool, settings)
+        boot.routes.story_texts = tuple(
+            tool.description for name in STORY_TOOL_NAMES if (tool := boot.registry.get(name))
+        )
         return build_story_runner(
             boot.registry,
             settings,
@@ -248,6 +258,13 @@ class HarnessRuntime:
             catalog_values=catalog_values.get,
             clock=self._clock,
         )
+
+
+class _NoCatalogue:
+    """A database without `fn_dx_catalogo`: the filter expert works without valid values."""
+
+    async def get(self) -> dict[str, Any]:
+        return {}
 
 
 def _disabled(boot: _Boot, reason: str) -> _Boot:

@@ -58,6 +58,7 @@ class RouteTable:
     storytelling: TurnRunner | None = None
     storytelling_reason: str | None = "el relato de entregas no ha arrancado"
     catalogue_texts: Sequence[str] = field(default_factory=tuple)
+    story_texts: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ class HarnessSupervisor:
         if self._before_run is not None:
             await self._before_run()
         verdict = self._gate(message, ctx.tenant_id, self.settings)
-        route = classify_route(message, self.routes.catalogue_texts)
+        route = classify_route(message, self.routes.catalogue_texts, self.routes.story_texts)
         emitter.emit(HarnessEventType.ROUTE_SELECTED, AGENT, route=route.value, gated=bool(verdict))
         if verdict is not None:
             emitter.emit(HarnessEventType.ANSWER_COMPLETED, AGENT, chars=len(verdict.message))

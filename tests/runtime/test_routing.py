@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+import yaml
 
 from miot_harness.routing import catalogue_claims, classify_route, has_nexo_token
 from miot_harness.schemas import HarnessRoute
+from miot_harness.settings import HarnessSettings
+from miot_harness.storytelling.tools import story_tools
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NEXO = HarnessRoute.NEXO_QUERY
 STORY = HarnessRoute.STORYTELLING
@@ -112,3 +120,28 @@ def test_catalogue_claims_needs_terms_that_single_out_a_tool() -> None:
     assert catalogue_claims("conductores activos y carga por conductor", CATALOGUE)
     assert not catalogue_claims("cómo fue la semana con las entregas", CATALOGUE)
     assert not catalogue_claims("conductores activos", ())
+
+
+def _golden_questions() -> list[tuple[str, str, str]]:
+    golden = yaml.safe_load((ROOT / "evals/golden/nexo/examples.yaml").read_text())
+    cases = []
+    for example in golden:
+        questions = [example["question"]]
+        questions += [turn["question"] for turn in example.get("turns") or []]
+        cases += [(example["id"], q, example["expected_route"]) for q in questions]
+    return cases
+
+
+def test_golden_set_routing_is_exact_over_the_real_catalogue() -> None:
+    snapshot = json.loads((ROOT / "tests/nexo/catalogue_snapshot.json").read_text())
+    catalogue = tuple(tool["description"] for tool in snapshot["tools"])
+    story = tuple(tool.description for tool in story_tools(None, HarnessSettings()))
+    cases = _golden_questions()
+    misses = [
+        (example, question, expected)
+        for example, question, expected in cases
+        if classify_route(question, catalogue, story).value != expected
+    ]
+    assert len(cases) >= 40
+    assert {expected for _, _, expected in cases} == {"nexo_query", "storytelling"}
+    assert misses == []
