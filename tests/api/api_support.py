@@ -53,8 +53,6 @@ class CountTool(HarnessTool):
         super().__init__(
             "coordinador_conteo_servicios", "L1: conteo", CountArgs, CountOutput, "mintral"
         )
-        self.layer = "L1"
-        self.domain = "conteo"
 
     async def call(self, args: BaseModel) -> ToolResult:
         return ToolResult(

@@ -61,12 +61,9 @@ async def test_tools_lists_the_catalogue_shape(keyed_app) -> None:
         "tools": [
             {
                 "name": "coordinador_conteo_servicios",
-                "layer": "L1",
-                "domain": "conteo",
-                "arguments": [
-                    {"name": "region", "type": "string", "required": False, "enum": None},
-                    {"name": "limit", "type": "integer", "required": False, "enum": None},
-                ],
+                "layer": None,
+                "domain": None,
+                "arguments": ["region", "limit"],
             }
         ]
     }

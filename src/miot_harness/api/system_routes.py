@@ -13,7 +13,7 @@ from starlette.responses import Response
 from miot_harness.api.auth import Caller
 from miot_harness.api.errors import UNAUTHORIZED
 from miot_harness.api.state import api_state, caller, publish_nexo_state, runtime_of
-from miot_harness.tools import HarnessTool
+from miot_harness.nexo.tool_factory import tool_catalogue
 
 DATABASE_PROBE_TIMEOUT_S = 5.0
 
@@ -31,18 +31,11 @@ class HealthReport(BaseModel):
     models: dict[str, str]
 
 
-class ToolArgument(BaseModel):
-    name: str
-    type: str | None
-    required: bool
-    enum: list[Any] | None = None
-
-
 class ToolEntry(BaseModel):
     name: str
     layer: str | None
     domain: str | None
-    arguments: list[ToolArgument]
+    arguments: list[str]
 
 
 class ToolCatalogue(BaseModel):
@@ -72,40 +65,10 @@ async def health(request: Request) -> HealthReport:
     )
 
 
-def _argument(name: str, schema: dict[str, Any], required: set[str]) -> ToolArgument:
-    options = schema.get("anyOf", [schema])
-    types = [option.get("type") for option in options if option.get("type") != "null"]
-    enum = next((option["enum"] for option in options if "enum" in option), None)
-    return ToolArgument(
-        name=name,
-        type=types[0] if types else None,
-        required=name in required,
-        enum=enum,
-    )
-
-
-def tool_entry(tool: HarnessTool) -> ToolEntry:
-    """A tool as the catalogue lists it: name, layer, domain and its arguments."""
-    schema = tool.input_model.model_json_schema()
-    required = set(schema.get("required", []))
-    return ToolEntry(
-        name=tool.name,
-        layer=getattr(tool, "layer", None),
-        domain=getattr(tool, "domain", None),
-        arguments=[
-            _argument(name, prop, required) for name, prop in schema.get("properties", {}).items()
-        ],
-    )
-
-
 @router.get("/tools", responses=UNAUTHORIZED, summary="The tools this harness may call")
 async def tools(request: Request, _: Annotated[Caller, Depends(caller)]) -> ToolCatalogue:
-    registry = runtime_of(request).registry
-    return ToolCatalogue(tools=[tool_entry(tool) for tool in sorted(registry, key=_name)])
-
-
-def _name(tool: HarnessTool) -> str:
-    return tool.name
+    # The same shape and order as `miot-harness tools list --json`.
+    return ToolCatalogue.model_validate(tool_catalogue(list(runtime_of(request).registry)))
 
 
 @router.get(
