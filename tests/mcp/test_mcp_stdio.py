@@ -1,0 +1,91 @@
+"""`miot-harness mcp` as a stdio subprocess, driven by the official MCP client."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from typer.testing import CliRunner
+
+from mcp import Client, StdioServerParameters
+from miot_harness.cli import app
+
+PINNED_TOOLS = {
+    "coordinador_centro_control",
+    "coordinador_cola_critica",
+    "coordinador_dimensionamiento",
+    "coordinador_torre_control",
+    "coordinador_auditoria_pod",
+    "coordinador_eta_distribucion",
+    "coordinador_rendimiento_transportista",
+    "coordinador_conteo_servicios",
+    "coordinador_servicio_detalle",
+    "coordinador_catalogo",
+}
+
+
+def server_parameters(demo_db, data_dir) -> StdioServerParameters:
+    # The SDK passes only HOME, LOGNAME, PATH, SHELL, TERM and USER: configuration goes in env.
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "miot_harness", "mcp"],
+        env={
+            "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(demo_db.db_scripts_root),
+            "MIOT_HARNESS_NEXO_DB_ALIAS": demo_db.alias,
+            "MIOT_HARNESS_DATA_DIR": str(data_dir),
+            "MIOT_HARNESS_MODEL": "offline",
+        },
+        cwd=str(data_dir),
+    )
+
+
+async def test_stdio_server_lists_calls_refuses_and_asks(demo_db, tmp_path):
+    async with Client(server_parameters(demo_db, tmp_path)) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(tools) == PINNED_TOOLS | {"ask"}
+        cola = tools["coordinador_cola_critica"]
+        assert {"region", "fecha_desde", "eta_clasificacion", "limit"} <= set(
+            cola.input_schema["properties"]
+        )
+        assert "p_region" not in cola.input_schema["properties"]
+        assert all(tools[name].description for name in PINNED_TOOLS)
+
+        table = await client.call_tool(
+            "coordinador_cola_critica", {"region": "Metropolitana", "limit": 50}
+        )
+        denied = await client.call_tool("coordinador_refresh_all", {})
+        orchestrator = await client.call_tool("fn_dx_orchestrator", {})
+        invalid = await client.call_tool(
+            "coordinador_cola_critica", {"eta_clasificacion": "tardísimo"}
+        )
+        answer = await client.call_tool(
+            "ask", {"question": "¿cuántos servicios en riesgo de ETA hay hoy en la RM?"}
+        )
+
+    assert not table.is_error, table.content[0].text
+    content = table.structured_content
+    assert 1 <= len(content["rows"]) <= 5
+    assert content["total_count"] > len(content["rows"]) and content["truncated"] is True
+    assert datetime.fromisoformat(content["refreshed_at"]).tzinfo is not None
+    assert {row["region"] for row in content["rows"]} == {"Metropolitana"}
+
+    for refused in (denied, orchestrator):
+        assert refused.is_error
+        assert "is not available" in refused.content[0].text
+    assert invalid.is_error
+    assert "Invalid arguments for coordinador_cola_critica" in invalid.content[0].text
+    assert "eta_clasificacion" in invalid.content[0].text
+
+    assert not answer.is_error, answer.content[0].text
+    asked = answer.structured_content
+    assert asked["status"] == "completed" and asked["route"] == "nexo_query"
+    assert asked["answer"] and asked["answer"] == answer.content[0].text
+    assert asked["plan"] and asked["plan"][0]["tool"].startswith("coordinador_")
+    assert asked["freshness"]["refreshed_at"] is not None
+    assert asked["freshness"]["level"] in {"fresh", "warn"}
+
+
+def test_http_transport_binds_to_loopback_only():
+    result = CliRunner().invoke(app, ["mcp", "--http", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "loopback" in result.output
