@@ -67,6 +67,8 @@ _FECHA_TIPO_RE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("compromiso", re.compile(r"\b(?:comprometid[oa]s?|prometid[oa]s?|compromiso|promised|due)\b")),
 )  # fmt: skip
 
+_FECHA_LABEL = re.compile(r"\b(?:por\s+|segun\s+)?(?:la\s+)?fecha\s+de\b|\bcontando\s+por\b")
+
 
 @dataclass(frozen=True)
 class DateFilter:
@@ -157,11 +159,14 @@ def _day_in_month(day: int, month_name: str | None, year: str | None, today: dat
         return None
 
 
-def _fecha_tipo(folded: str) -> tuple[str | None, tuple[int, int] | None]:
+def _fecha_tipo(folded: str) -> tuple[str | None, list[tuple[int, int]]]:
+    """Which date the question filters on, and every phrase that said so."""
     for tipo, pattern in _FECHA_TIPO_RE:
-        if match := pattern.search(folded):
-            return tipo, match.span()
-    return None, None
+        spans = [match.span() for match in pattern.finditer(folded)]
+        if spans:
+            spans += [m.span() for m in _FECHA_LABEL.finditer(folded)]
+            return tipo, spans
+    return None, []
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
@@ -171,7 +176,7 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 def resolve_dates(question: str, today: date) -> DateFilter:
     """The date range a question asks for, relative to `today` (the prompt's date)."""
     folded = fold(question).replace("ñ", "n")
-    tipo, tipo_span = _fecha_tipo(folded)
+    tipo, tipo_spans = _fecha_tipo(folded)
     spans: list[tuple[int, int]] = []
     ranges: list[tuple[date | None, date | None]] = []
 
@@ -206,8 +211,8 @@ def resolve_dates(question: str, today: date) -> DateFilter:
             else:
                 ranges.append((start, end))
 
-    if tipo_span and spans:
-        spans.append(tipo_span)
+    if spans:
+        spans.extend(tipo_spans)
     desde: date | None = None
     hasta: date | None = None
     if ranges:

@@ -23,10 +23,19 @@ _CODIGO = re.compile(r"\bsv[-\s]?(\d{1,7})\b", re.I)
 _PATENTE = re.compile(r"\b([A-Z]{4}-?\d{2}|[A-Z]{2}-?\d{4})\b")
 _CRITICO = re.compile(r"\b(no\s+)?(critic[oa]s|critic[oa]|urgentes?|critical|urgent)\b")
 _NOT_CRITICO_CUE = re.compile(r"\bcola\s+$")
+_OFFSET = re.compile(
+    r"\bsalt\w*\s+(?:(?:los|las)\s+)?(?:primer[oa]s\s+)?(\d{1,4})\b|\boffset\s+(\d{1,4})\b"
+    r"|\bskip(?:ping)?\s+(?:the\s+)?(?:first\s+)?(\d{1,4})\b"
+)
+_CONDUCTOR = re.compile(
+    r"\b(?:conductor|conductora|chofer|chófer|driver|repartidor)\s+"
+    r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+){0,2})"
+)
 _LIMIT = re.compile(
     r"\btop\s*(\d{1,3})\b|\b(\d{1,3})\s+primer[oa]s\b|\bprimer[oa]s\s+(\d{1,3})\b"
     r"|\bfirst\s+(\d{1,3})\b|\b(?:los|las)\s+(\d{1,3})\s+(?:mas|peores|mejores|ultimos)\b"
     r"|\blimite?\s+(?:de\s+)?(\d{1,3})\b"
+    r"|\b(?:muestra|muestrame|dame|lista|listame|show|give)\s+(?:me\s+)?(?:(?:los|las|the)\s+)?(\d{1,3})\b"
 )
 # Catalogue key -> tool argument, for the plain string lists of `fn_dx_catalogo`.
 _LIST_KEYS = {
@@ -49,12 +58,30 @@ _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("eta_clasificacion", "a_tiempo"): ("a tiempo", "on time"),
     ("eta_clasificacion", "sin_eta"): ("sin eta", "without eta"),
+    ("estado", "entregado"): ("entregamos", "entregaron", "se entrego", "delivered"),
+    ("estado", "fallido"): ("fallaron", "failed"),
+    ("estado", "cancelado"): ("cancelaron", "cancelled", "canceled"),
+    ("estado", "pendiente"): ("pending",),
     ("tipo_servicio", "same_day"): ("mismo dia",),
     ("tipo_servicio", "next_day"): ("dia siguiente",),
     ("canal", "ecommerce"): ("comercio electronico",),
 }  # fmt: skip
 # Words right before a value that make it a metric being asked about, not a filter.
 _METRIC_CUES = {"mas", "menos", "mayor", "menor", "porcentaje", "%", "tasa", "pct", "cola"}
+# Words that introduce a value of an argument ("el canal retail", "la región de Coquimbo"):
+# they belong to the filter, so tool ranking discounts them with it.
+_LABELS = {
+    "region": {"region"},
+    "comuna": {"comuna"},
+    "cliente": {"cliente", "client", "customer"},
+    "transportista": {"transportista", "carrier", "courier"},
+    "centro": {"centro", "center"},
+    "canal": {"canal", "channel"},
+    "tipo_servicio": {"tipo", "servicio", "servicios"},
+    "estado": {"estado", "status"},
+    "prioridad": {"prioridad", "priority"},
+    "eta_clasificacion": {"eta", "clasificacion"},
+}
 # Which kind wins when the same words name two things ("Valparaíso" region and comuna).
 _PRIORITY = {"region": 5, "centro": 4, "comuna": 3, "cliente": 2, "transportista": 2}
 
@@ -81,6 +108,17 @@ class Extraction:
 
     def consumed(self) -> str:
         return " ".join(w for i, w in enumerate(self.words) if i in self.used)
+
+
+def _label_positions(words: list[str], start: int, argument: str) -> set[int]:
+    """Positions of the label words just before a value ("canal", "región de")."""
+    labels = _LABELS.get(argument, set())
+    position = start - 1
+    if position >= 0 and words[position] in ("de", "del"):
+        position -= 1
+    if position >= 0 and words[position] in labels:
+        return set(range(position, start))
+    return set()
 
 
 def tokens(text: str) -> list[str]:
@@ -192,7 +230,7 @@ class CatalogMatcher:
             if item.priority <= 1 and _METRIC_CUES.intersection(cue):
                 continue
             extraction.args[item.argument] = item.value
-            extraction.used |= span
+            extraction.used |= span | _label_positions(words, item.start, item.argument)
         self._match_fuzzy(extraction)
         return extraction
 
@@ -241,6 +279,13 @@ def flags_with_text(question: str) -> tuple[dict[str, Any], str]:
             args["es_critico"] = critico.group(1) is None
             said.append(critico.group(0))
             break
+    if offset := _OFFSET.search(folded):
+        args["offset"] = int(next(g for g in offset.groups() if g))
+        said.append(offset.group(0))
+        folded = folded[: offset.start()] + " " * len(offset.group(0)) + folded[offset.end() :]
+    if conductor := _CONDUCTOR.search(question):
+        args["conductor"] = conductor.group(1)
+        said.append(conductor.group(0))
     if limit := _LIMIT.search(folded):
         args["limit"] = int(next(g for g in limit.groups() if g))
         said.append(limit.group(0))

@@ -14,7 +14,7 @@ from miot_harness.models.offline.text import fold, terms
 from miot_harness.models.seat_protocol import SECTION_PLAN, SECTION_PREVIOUS_PLAN, FilterDecision
 
 # A clause of a compound question names its own tool only with a clear score.
-CLAUSE_MIN_SCORE = 3.0
+CLAUSE_MIN_SCORE = 2.0
 # A follow-up switches tool only when it names the new one this clearly ("¿y la cola crítica?").
 SWITCH_MIN_SCORE = 4.0
 _CLAUSE_SPLIT = re.compile(r"\s*(?:,|;|\by\b|\be\b|\bademas\b|\btambien\b|\band\b|\bplus\b)\s*")
@@ -44,14 +44,18 @@ def requested_tools(
             wanted = []
     else:
         wanted = [best] if best is not None and best.fits else []
+    by_clause: list[ToolScore] = []
     for clause in _CLAUSE_SPLIT.split(fold(question)):
         if not terms(clause):
             continue
-        best = index.rank(clause, neutral)[0]
-        fits = best.fits and best.score >= CLAUSE_MIN_SCORE
-        if fits and all(best.name != w.name for w in wanted):
-            wanted.append(best)
-    return wanted
+        top = index.rank(clause, neutral)[0]
+        fits = top.fits and top.score >= CLAUSE_MIN_SCORE
+        if fits and all(top.name != c.name for c in by_clause):
+            by_clause.append(top)
+    if len(by_clause) > 1:
+        # A compound question asks in order: the first clause's tool is the primary one.
+        return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
+    return [*wanted, *(c for c in by_clause if all(c.name != w.name for w in wanted))]
 
 
 def question_filters(prompt: SeatPrompt) -> tuple[dict[str, Any], frozenset[str]]:
