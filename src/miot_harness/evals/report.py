@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from miot_harness.evals.catalogue import NEXO_PREFIX
 from miot_harness.evals.outcome import ExampleResult
 from miot_harness.evals.scorers import BOOLEAN_METRICS
 
@@ -38,16 +39,16 @@ def summary_table(mode: str, aggregates: dict[str, Any], wall_s: float) -> Table
 
 def failures_table(results: list[ExampleResult]) -> Table | None:
     """The examples that failed some metric, with the failing metrics' details."""
-    table = Table(title="failing examples")
-    table.add_column("id")
+    table = Table(title="failing examples (tool names without coordinador_)")
+    table.add_column("id", overflow="fold")
     table.add_column("failed metrics")
-    table.add_column("detail")
+    table.add_column("detail", ratio=1)
     for result in results:
         failed = [m for m in BOOLEAN_METRICS if result.passed[m] is False]
         if not failed:
             continue
         details = [
-            f"{s.metric}: {s.detail}"
+            f"{s.metric}: {s.detail}".replace(NEXO_PREFIX, "")
             for turn in result.turns
             for s in turn.scores
             if s.passed is False
@@ -58,7 +59,8 @@ def failures_table(results: list[ExampleResult]) -> Table | None:
 
 def coverage_table(coverage: dict[str, Any]) -> Table:
     """The static mode's view: how many entries exercise each tool, reason and filter."""
-    table = Table(title=f"golden set — {coverage['examples']} entries, valid")
+    title = f"golden set — {coverage['examples']} entries, valid against {coverage['catalogue']}"
+    table = Table(title=title)
     table.add_column("what")
     table.add_column("count", justify="right")
     for tool, count in coverage["tools"].items():
