@@ -136,9 +136,13 @@ function freshnessBadge(record) {
 }
 
 // ---------- evidence tables ----------
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
 function cellText(value) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return value ? "sí" : "no";
+  // Timestamps read in the harness's zone, like the freshness badge.
+  if (typeof value === "string" && ISO_TIMESTAMP.test(value)) return formatTime(value);
   const text = typeof value === "object" ? JSON.stringify(value) : String(value);
   return text.length > MAX_CELL_CHARS ? text.slice(0, MAX_CELL_CHARS) + "…" : text;
 }
@@ -217,7 +221,7 @@ function renderPlan(steps) {
     const li = plan.appendChild(el("li"));
     li.appendChild(el("code", "tool", step.tool));
     li.appendChild(el("span", "args", " " + argsText(step.args)));
-    if (step.rationale) li.appendChild(el("p", "rationale", step.rationale));
+    if (step.rationale) li.appendChild(el("p", "rationale", cellText(step.rationale)));
   }
 }
 
@@ -238,6 +242,12 @@ const EVENT_LABELS = {
 function eventDetail(event) {
   const p = event.payload || {};
   switch (event.type) {
+    case "run.started":
+      return p.tenant_id ? "tenant " + p.tenant_id + " · usuario " + (p.user_id || "?") : "";
+    case "plan.created": {
+      const steps = Array.isArray(p.steps) ? p.steps : [];
+      return steps.length ? steps.map((step) => step.tool).join(", ") : cellText(p).slice(0, 200);
+    }
     case "route.selected":
       return p.route || "";
     case "tool.started":

@@ -1,0 +1,151 @@
+"""The operator's page in real Chromium against the harness on a real uvicorn socket."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+import asyncpg
+import pytest
+from web_page_support import MINTRAL_KEY, OTHER_KEY, REPO, page_app, serving
+
+from miot_harness.settings import load_settings
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ANSWER_TIMEOUT_MS = 60_000
+
+
+@dataclass
+class Watched:
+    """A page plus every dialog and uncaught script error it produced."""
+
+    page: object
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def open_page(browser, url: str, viewport: dict[str, int]) -> Watched:
+    context = await browser.new_context(viewport=viewport, locale="es-CL")
+    page = await context.new_page()
+    watched = Watched(page)
+
+    async def dismiss(dialog) -> None:
+        watched.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    await page.goto(url + "/")
+    return watched
+
+
+async def enter_key(page, key: str) -> None:
+    await page.wait_for_selector("#api-key", state="visible")
+    await page.fill("#api-key", key)
+    await page.click("#save-key")
+
+
+async def ask(page, question: str, *, key: str | None = None):
+    """Ask and wait for the answer; `key` answers the API-key prompt a 401 brings up."""
+    count = await page.locator(".turn").count()
+    await page.fill("#q", question)
+    await page.click("#go")
+    if key is not None:
+        await enter_key(page, key)
+    turn = page.locator(".turn").nth(count)
+    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return turn
+
+
+async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
+    browser, page_server, artifacts
+):
+    watched = await open_page(browser, page_server, LAPTOP)
+    page = watched.page
+    kpi = await ask(page, "resumen del centro de control de hoy", key=MINTRAL_KEY)
+    assert "status-completed" in await kpi.get_attribute("class")
+    assert (await kpi.locator(".answer").inner_text()).strip()
+    badge = kpi.locator(".freshness")
+    assert await badge.get_attribute("data-level") in {"fresh", "warn"}
+    assert "actualizados" in await badge.inner_text()
+    timeline = page.locator("#timeline")
+    assert "coordinador_centro_control" in await timeline.inner_text()
+    assert await timeline.locator(".event-tool-completed").count() >= 1
+    assert await timeline.locator(".event-run-completed").count() == 1
+
+    table = await ask(page, "cola crítica de hoy en la Región Metropolitana")
+    rows = table.locator(".evidence tbody tr")
+    assert await rows.count() >= 1
+    assert "coordinador_cola_critica" in await page.locator("#plan").inner_text()
+    assert await table.locator(".freshness").count() == 1
+    assert await page.locator("#server-state").inner_text() != "Sin conexión"
+
+    await page.screenshot(path=str(artifacts / "page-laptop.png"), full_page=True)
+    (REPO / "docs").mkdir(exist_ok=True)
+    shutil.copyfile(artifacts / "page-laptop.png", REPO / "docs" / "page.png")
+
+    # The thread's earlier turns come back from the server after a reload.
+    await page.reload()
+    await page.locator(".turn:nth-child(2) .turn-meta").wait_for()
+    questions = await page.locator(".turn .question").all_inner_texts()
+    assert questions == [
+        "resumen del centro de control de hoy",
+        "cola crítica de hoy en la Región Metropolitana",
+    ]
+    assert watched.errors == [] and watched.dialogs == []
+
+
+async def test_another_tenant_sees_the_refusal(browser, page_server, artifacts):
+    watched = await open_page(browser, page_server, LAPTOP)
+    page = watched.page
+    await page.click("#change-key")
+    await enter_key(page, OTHER_KEY)
+    turn = await ask(page, "resumen del centro de control de hoy")
+    assert "status-refused" in await turn.get_attribute("class")
+    assert "otro cliente" in await turn.locator(".reason").inner_text()
+    assert (await turn.locator(".answer").inner_text()).strip()
+    assert await turn.locator(".evidence").count() == 0
+    await page.screenshot(path=str(artifacts / "page-refusal.png"), full_page=True)
+    assert watched.errors == []
+
+
+async def test_hostile_notas_are_shown_as_text_at_phone_width(
+    browser, page_server, demo_db, artifacts
+):
+    conn = await asyncpg.connect(demo_db.owner_dsn)
+    try:
+        codigo, notas = await conn.fetchrow(
+            "SELECT codigo, notas FROM nexo.servicio WHERE notas LIKE $1 ORDER BY codigo LIMIT 1",
+            "%<img src=x onerror=%",
+        )
+    finally:
+        await conn.close()
+    watched = await open_page(browser, page_server, PHONE)
+    page = watched.page
+    turn = await ask(page, f"detalle del servicio {codigo}", key=MINTRAL_KEY)
+    assert notas in await turn.locator(".evidence").inner_text()
+    assert await page.locator(".turns img, .turns script, .turns iframe").count() == 0
+    assert watched.dialogs == [] and watched.errors == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.screenshot(path=str(artifacts / "page-phone.png"), full_page=True)
+
+
+async def test_disabled_nexo_and_an_unreachable_server_are_explained(browser, tmp_path, artifacts):
+    settings = load_settings(data_dir=tmp_path, model="offline")
+    async with serving(page_app(settings)) as (url, _):
+        watched = await open_page(browser, url, PHONE)
+        page = watched.page
+        banner = page.locator("#banner")
+        await banner.wait_for()
+        assert "Nexo está deshabilitado" in await banner.inner_text()
+        assert await page.locator("#server-state").inner_text() == "Nexo deshabilitado"
+        await page.screenshot(path=str(artifacts / "page-disabled.png"), full_page=True)
+    turn_count = await page.locator(".turn").count()
+    await page.fill("#q", "resumen del centro de control")
+    await page.click("#go")
+    await page.locator(".turn .error").nth(turn_count).wait_for()
+    assert "No se pudo contactar" in await banner.inner_text()
+    assert await page.locator("#server-state").inner_text() == "Sin conexión"

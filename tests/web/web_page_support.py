@@ -1,0 +1,68 @@
+"""Helpers of the page tests: the app with the page, and uvicorn on a loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from miot_harness.api.app import create_app
+from miot_harness.settings import HarnessSettings
+from miot_harness.web import web_router
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "web"
+MINTRAL_KEY = "clave-mintral-operaciones"
+OTHER_KEY = "clave-acme-operaciones"
+API_KEYS = {
+    MINTRAL_KEY: {"tenant_id": "mintral", "user_id": "ana"},
+    OTHER_KEY: {"tenant_id": "acme", "user_id": "bob"},
+}
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def page_app(settings: HarnessSettings) -> FastAPI:
+    """The API app with the page; `create_app` may already include it (the lead wires it)."""
+    app = create_app(settings)
+    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+        app.include_router(web_router(settings))
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """Run `app` on uvicorn at 127.0.0.1 until the block ends; yields its URL and server."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                # uvicorn reports a failed lifespan with sys.exit(3); its log says why.
+                raise RuntimeError("uvicorn stopped before it started; see the captured log")
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(SystemExit):
+            await task
