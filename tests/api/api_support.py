@@ -265,13 +265,6 @@ async def sse_frames(response: httpx.Response) -> AsyncIterator[SseFrame]:
             yield frame
 
 
-def scripted_app() -> FastAPI:
-    """`uvicorn --factory` entry for subprocesses: settings from the environment, scripted turns."""
-    from miot_harness.api.app import create_app
-
-    return create_app(load_settings(), runtime_factory=RuntimeBox().factory)
-
-
 class ServerProcess:
     """`python -m uvicorn --factory FACTORY` on 127.0.0.1, with its own environment and log."""
 
@@ -288,7 +281,7 @@ class ServerProcess:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", self.factory,
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--app-dir", str(Path(__file__).parent), "--log-level", "info",
+            "--log-level", "info",
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(

@@ -1,4 +1,5 @@
-"""The API through a real uvicorn process on 127.0.0.1: SSE order, 422, 401, key over body."""
+"""The real app (demo database, offline model) in a uvicorn process on 127.0.0.1: SSE order,
+422 naming the field, 401, and the key's tenant over the body's."""
 
 from __future__ import annotations
 
@@ -19,17 +20,25 @@ from api_support import (
     server_process,
 )
 
+from miot_harness.demo.cluster import DemoConnection
+
 QUESTION = {"message": "resumen del centro de control de hoy"}
+APP_FACTORY = "miot_harness.api.app:create_app"
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def live_server(
+    tmp_path_factory: pytest.TempPathFactory, demo_db: DemoConnection
+) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("live-api")
     env = {
         "MIOT_HARNESS_DATA_DIR": str(root / "data"),
         "MIOT_HARNESS_API_KEYS": json.dumps(API_KEYS),
+        "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(demo_db.db_scripts_root),
+        "MIOT_HARNESS_NEXO_DB_ALIAS": demo_db.alias,
+        "MIOT_HARNESS_MODEL": "offline",
     }
-    with server_process("api_support:scripted_app", env, root / "uvicorn.log") as server:
+    with server_process(APP_FACTORY, env, root / "uvicorn.log") as server:
         yield server
 
 
@@ -57,7 +66,16 @@ def test_sse_delivers_events_in_seq_order_before_the_record(client: httpx.Client
     assert [frame.id for frame in frames[:-1]] == [str(e["seq"]) for e in events]
     record = json.loads(frames[-1].data)
     assert record["events"] == events
-    assert events[-1]["type"] in {"run.completed", "run.failed"}
+    assert record["status"] == "completed" and record["route"] == "nexo_query"
+    types = [event["type"] for event in events]
+    assert types[0] == "run.started" and types[-1] == "run.completed"
+    assert (
+        types.index("tool.started")
+        < types.index("tool.completed")
+        < types.index("answer.completed")
+    )
+    completed = next(event for event in events if event["type"] == "tool.completed")
+    assert completed["payload"]["tool"] == "coordinador_centro_control"
 
 
 @pytest.mark.parametrize(
@@ -101,6 +119,8 @@ def test_the_body_tenant_cannot_override_the_key(client: httpx.Client) -> None:
     assert (record["tenant_id"], record["user_id"]) == ("acme", "bob")
     assert client.get(f"/runs/{record['run_id']}", headers=bearer(MINTRAL_KEY)).status_code == 404
     assert client.get(f"/runs/{record['run_id']}", headers=bearer(ACME_KEY)).status_code == 200
+    # The harness serves Mintral only: the key's tenant is refused, whatever the body claims.
+    assert record["status"] == "refused"
 
 
 def test_the_server_log_holds_no_key(live_server: ServerProcess) -> None:

@@ -1,4 +1,5 @@
-"""Two uvicorn processes on one PostgreSQL store: runs cross workers and survive a restart."""
+"""Two uvicorn workers of the real app on one PostgreSQL store (records and thread
+checkpoints): runs cross workers, and a restarted worker serves old runs and continues a thread."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import httpx
 import psycopg
 import pytest
 from api_support import API_KEYS, MINTRAL_KEY, bearer, server_process
+
+from miot_harness.demo.cluster import DemoConnection
 
 AUTH = bearer(MINTRAL_KEY)
 
@@ -26,11 +29,14 @@ def store_dsn(pg_server) -> Iterator[str]:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def _env(data_dir: Path, store_dsn: str) -> dict[str, str]:
+def _env(data_dir: Path, store_dsn: str, demo_db: DemoConnection) -> dict[str, str]:
     return {
         "MIOT_HARNESS_DATA_DIR": str(data_dir),
         "MIOT_HARNESS_STORE_DSN": store_dsn,
         "MIOT_HARNESS_API_KEYS": json.dumps(API_KEYS),
+        "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(demo_db.db_scripts_root),
+        "MIOT_HARNESS_NEXO_DB_ALIAS": demo_db.alias,
+        "MIOT_HARNESS_MODEL": "offline",
     }
 
 
@@ -42,18 +48,26 @@ def _ask(url: str, message: str, thread_id: str) -> dict:
 
 
 def test_workers_share_runs_and_a_restarted_worker_continues_the_thread(
-    tmp_path: Path, store_dsn: str
+    tmp_path: Path, store_dsn: str, demo_db: DemoConnection
 ) -> None:
-    factory = "api_support:scripted_app"
-    with server_process(factory, _env(tmp_path / "b", store_dsn), tmp_path / "b.log") as other:
-        with server_process(factory, _env(tmp_path / "a", store_dsn), tmp_path / "a.log") as one:
-            first = _ask(one.url, "resumen del centro de control", "turno-1")
+    factory = "miot_harness.api.app:create_app"
+    env_a, env_b = (_env(tmp_path / name, store_dsn, demo_db) for name in ("a", "b"))
+    with server_process(factory, env_b, tmp_path / "b.log") as other:
+        with server_process(factory, env_a, tmp_path / "a.log") as one:
+            first = _ask(one.url, "servicios en riesgo de ETA hoy en la RM", "turno-1")
             read = httpx.get(f"{other.url}/runs/{first['run_id']}", headers=AUTH)
             assert read.status_code == 200 and read.json() == first
-        with server_process(factory, _env(tmp_path / "a", store_dsn), tmp_path / "a.log") as again:
+        with server_process(factory, env_a, tmp_path / "a.log") as again:
             old = httpx.get(f"{again.url}/runs/{first['run_id']}", headers=AUTH)
             assert old.status_code == 200 and old.json() == first
             follow_up = _ask(again.url, "¿y en Maipú?", "turno-1")
         thread = httpx.get(f"{other.url}/threads/turno-1/runs", headers=AUTH).json()
     assert [run["run_id"] for run in thread["runs"]] == [first["run_id"], follow_up["run_id"]]
-    assert all(run["status"] == "completed" for run in thread["runs"])
+    assert [run["status"] for run in thread["runs"]] == ["completed", "completed"]
+    before = first["artifacts"]["nexo_plan"]["steps"][0]
+    after = follow_up["artifacts"]["nexo_plan"]["steps"][0]
+    # The follow-up kept the previous tool and filters, changing only the place.
+    assert after["tool"] == before["tool"]
+    assert after["args"].get("comuna") == "Maipú"
+    assert before["args"].get("eta_clasificacion") == "en_riesgo"
+    assert after["args"].get("eta_clasificacion") == "en_riesgo"
