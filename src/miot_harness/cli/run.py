@@ -1,5 +1,308 @@
-"""`miot-harness` commands: Answer questions: demo, ask, serve."""
+"""`miot-harness` commands: Answer questions: demo, ask, serve.
+
+Each boots the harness exactly as the server does (`miot_harness.runtime.open_runtime`);
+heavy modules are imported inside the commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from miot_harness.runtime import HarnessRuntime
+    from miot_harness.schemas import HarnessRunRecord
+    from miot_harness.settings import HarnessSettings
+
 app = typer.Typer(help="Answer questions: demo, ask, serve.")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: MIOT_HARNESS_DATA_DIR)."),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every run event.")]
+
+
+@dataclass(frozen=True)
+class DemoQuestion:
+    """One of the demo's sample questions and the status it must end with."""
+
+    title: str
+    message: str
+    tenant_id: str | None
+    expected_status: str
+
+
+DEMO_QUESTIONS = (
+    DemoQuestion("Resumen de KPIs", "Resumen del centro de control de hoy", None, "completed"),
+    DemoQuestion("Una tabla", "Cola crítica de hoy en la RM, los 10 primeros", None, "completed"),
+    DemoQuestion(
+        "Otro tenant (rechazo)", "Resumen del centro de control de hoy", "logisur", "refused"
+    ),
+    DemoQuestion(
+        "Relato de entregas",
+        "Cuéntame cómo fue la semana con las entregas",
+        None,
+        "completed",
+    ),
+)
+
+
+def _settings(data_dir: Path | None) -> HarnessSettings:
+    from miot_harness.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so pools and stores close on the way out."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to fd 1 (children included) to stderr, so stdout stays JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _local(stamp: str | None, timezone: str) -> str:
+    if not stamp:
+        return "desconocida"
+    return f"{datetime.fromisoformat(stamp).astimezone(ZoneInfo(timezone)):%d-%m-%Y %H:%M}"
+
+
+def _boot_panel(console: Console, runtime: HarnessRuntime, seconds: float) -> None:
+    from rich.panel import Panel
+
+    settings = runtime.settings
+    lines = [
+        f"Datos: {settings.data_dir}",
+        f"Modelos: {', '.join(sorted(set(runtime.seat_models.values())))}",
+        f"Arranque: {seconds:.2f} s",
+    ]
+    if runtime.nexo_enabled:
+        lines.insert(0, f"[green]Nexo habilitado[/]: {len(runtime.nexo_registered)} herramientas")
+    else:
+        lines.insert(0, f"[red]Nexo deshabilitado[/]: {runtime.nexo_reason}")
+    console.print(Panel("\n".join(lines), title="miot-harness", expand=False))
+
+
+def render_record(
+    console: Console, record: HarnessRunRecord, settings: HarnessSettings, title: str
+) -> None:
+    """Answer, plan, tool calls, freshness and timings of one run."""
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.table import Table
+
+    status_colour = {"completed": "green", "refused": "yellow", "failed": "red"}
+    colour = status_colour.get(record.status.value, "white")
+    route = record.route.value if record.route else "-"
+    subtitle = f"[{colour}]{record.status.value}[/] · ruta {route} · tenant {record.tenant_id}"
+    console.print(Panel(Markdown(record.answer or ""), title=title, subtitle=subtitle))
+
+    plan = record.artifacts.get("nexo_plan") or record.artifacts.get("story_plan") or {}
+    steps = plan.get("steps") or []
+    if steps:
+        table = Table("plan", "herramienta", "argumentos", title=None, show_edge=False)
+        for number, step in enumerate(steps, start=1):
+            args = ", ".join(f"{k}={v}" for k, v in (step.get("args") or {}).items())
+            table.add_row(str(number), step.get("tool", ""), args or "-")
+        console.print(table)
+
+    calls = Table("herramienta", "filas", "truncada", "actualizado", "ms", show_edge=False)
+    for event in record.events:
+        payload = event.payload
+        if event.type.value == "tool.completed":
+            calls.add_row(
+                str(payload.get("tool")),
+                str(payload.get("row_count")),
+                "sí" if payload.get("truncated") else "no",
+                _local(payload.get("refreshed_at"), settings.timezone),
+                f"{payload.get('duration_ms', 0):.1f}",
+            )
+        elif event.type.value == "tool.failed":
+            calls.add_row(str(payload.get("tool")), "-", "-", str(payload.get("message")), "-")
+    if calls.row_count:
+        console.print(calls)
+    for event in record.events:
+        if event.type.value == "freshness.warning":
+            age = event.payload.get("age_minutes")
+            console.print(f"[yellow]Datos desactualizados[/]: hace {age} min")
+    console.print(_timings(record))
+    console.print()
+
+
+def _timings(record: HarnessRunRecord) -> str:
+    last = record.events[-1].payload if record.events else {}
+    elapsed = (
+        (record.finished_at - record.created_at).total_seconds() * 1000
+        if record.finished_at
+        else 0.0
+    )
+    return (
+        f"[dim]{elapsed:.0f} ms · {last.get('tool_calls', 0)} herramienta(s) · "
+        f"{last.get('model_calls', 0)} llamada(s) al modelo · "
+        f"{last.get('input_tokens', 0)}+{last.get('output_tokens', 0)} tokens · "
+        f"run {record.run_id}[/]"
+    )
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+async def _demo(settings: HarnessSettings, console: Console) -> int:
+    from miot_harness.runtime import open_runtime
+    from miot_harness.schemas import UserRequest
+
+    started = time.perf_counter()
+    console.print("Preparando la base de demostración embebida…")
+    async with open_runtime(settings, demo=True) as runtime:
+        _boot_panel(console, runtime, time.perf_counter() - started)
+        if not runtime.nexo_enabled:
+            console.print("[red]La demo necesita Nexo habilitado.[/]")
+            return 1
+        unexpected = []
+        for number, question in enumerate(DEMO_QUESTIONS, start=1):
+            tenant = question.tenant_id or settings.nexo_tenant_lock
+            console.rule(f"{number}. {question.title}")
+            console.print(f"[bold]Pregunta[/] ({tenant}): {question.message}")
+            record = await runtime.supervisor.run(
+                UserRequest(message=question.message), tenant_id=tenant, user_id="demo"
+            )
+            render_record(console, record, settings, question.title)
+            if record.status.value != question.expected_status:
+                unexpected.append(f"{question.title}: {record.status.value}")
+    if unexpected:
+        console.print(f"[red]Resultados inesperados[/]: {'; '.join(unexpected)}")
+        return 1
+    console.print(f"[green]Demo completa[/] en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+@app.command()
+def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
+    """Start the embedded demo database and answer four sample questions (no keys needed)."""
+    from rich.console import Console
+
+    _configure_logging(verbose)
+    _exit_on_sigterm()
+    settings = _settings(data_dir)
+    raise typer.Exit(asyncio.run(_demo(settings, Console())))
+
+
+async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord:
+    from miot_harness.runtime import database_configured, open_runtime
+
+    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+        return await runtime.supervisor.run(
+            request, tenant_id=tenant_id, user_id=request.user_id or "cli"
+        )
+
+
+@app.command()
+def ask(
+    message: Annotated[str, typer.Argument(help="The question, in Spanish or English.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the run record as JSON (as POST /runs).")
+    ] = False,
+    thread_id: Annotated[
+        str | None, typer.Option("--thread-id", help="Continue this thread.")
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Tenant (default: the tenant lock).")
+    ] = None,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Answer one question against the configured database (or the embedded demo one)."""
+    from pydantic import ValidationError
+
+    from miot_harness.schemas import UserRequest
+
+    _configure_logging(verbose)
+    _exit_on_sigterm()
+    settings = _settings(data_dir)
+    try:
+        request = UserRequest(message=message, thread_id=thread_id, tenant_id=tenant)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            typer.echo(f"{field}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    tenant_id = request.tenant_id or settings.nexo_tenant_lock
+    if json_output:
+        with _stdout_to_stderr():
+            record = asyncio.run(_ask(settings, request, tenant_id))
+        sys.stdout.write(record.model_dump_json() + "\n")
+        sys.stdout.flush()
+    else:
+        from rich.console import Console
+
+        record = asyncio.run(_ask(settings, request, tenant_id))
+        render_record(Console(), record, settings, "Respuesta")
+    raise typer.Exit(1 if record.status.value == "failed" else 0)
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Boot against the embedded demo database.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    data_dir: DataDir = None,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the HTTP API (and the operator page) with uvicorn."""
+    import uvicorn
+
+    from miot_harness.api.app import create_app
+    from miot_harness.api.auth import OpenServerRefused, ensure_bind_allowed
+
+    _configure_logging(verbose)
+    settings = _settings(data_dir)
+    try:
+        ensure_bind_allowed(settings, host)
+    except OpenServerRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")

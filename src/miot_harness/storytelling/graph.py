@@ -30,6 +30,7 @@ from miot_harness.nexo.state import NexoEvidence, NexoStep
 from miot_harness.schemas import RefusalReason, RunContext, RunStatus
 from miot_harness.settings import HarnessSettings
 from miot_harness.storytelling.plan import plan_story
+from miot_harness.storytelling.tools import MAX_STORY_DAYS
 from miot_harness.tools import ToolError, ToolRegistry
 
 SEAT = "narrator"
@@ -81,13 +82,19 @@ class StoryOutcome:
 
 
 def narrator_body(evidence: list[NexoEvidence], now: datetime, settings: HarnessSettings) -> str:
-    """The narrator seat's prompt body (after the primer): heading, rules, time, evidence."""
+    """The narrator seat's prompt body (after the primer): heading, rules, time, evidence.
+
+    The narrator sees every day of the window, so the evidence cap is a month of rows.
+    """
+    story_view = settings.model_copy(
+        update={"nexo_truncation_rows": max(MAX_STORY_DAYS, settings.nexo_truncation_rows)}
+    )
     return "\n\n".join(
         [
             seat_heading(SEAT),
             NARRATOR_INSTRUCTIONS,
             now_section(now, settings),
-            evidence_section(evidence, settings),
+            evidence_section(evidence, story_view),
         ]
     )
 

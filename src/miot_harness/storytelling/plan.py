@@ -12,7 +12,7 @@ from typing import Any
 from miot_harness.models.offline.dates import resolve_dates
 from miot_harness.models.offline.entities import CatalogMatcher, extract_flags
 from miot_harness.nexo.state import NexoStep
-from miot_harness.storytelling.tools import DELIVERY_METRICS, WORKFLOW_EVENTS
+from miot_harness.storytelling.tools import DELIVERY_METRICS, MAX_STORY_DAYS, WORKFLOW_EVENTS
 
 DEFAULT_WINDOW_DAYS = 7
 NOTABLE_EVENTS = 10
@@ -20,11 +20,12 @@ METRIC_FILTERS = ("region", "cliente", "transportista")
 
 
 def story_window(question: str, today: date) -> tuple[date, date]:
-    """The inclusive window a question names; the last seven days when it names none."""
+    """The inclusive window a question names (the last seven days when it names none),
+    cut to its last `MAX_STORY_DAYS` days."""
     dates = resolve_dates(question, today)
     hasta = dates.hasta or max(today, dates.desde or today)
     desde = dates.desde or hasta - timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-    return desde, hasta
+    return max(desde, hasta - timedelta(days=MAX_STORY_DAYS - 1)), hasta
 
 
 def plan_story(question: str, today: date, catalogue: dict[str, Any]) -> list[NexoStep]:

@@ -24,6 +24,8 @@ DELIVERY_METRICS = "delivery_metrics"
 WORKFLOW_EVENTS = "workflow_events"
 STORY_TOOL_NAMES = (DELIVERY_METRICS, WORKFLOW_EVENTS)
 TOTAL_COUNT = "total_count"
+# A story needs every day of its window (at most a month), unlike a Nexo table.
+MAX_STORY_DAYS = 31
 
 FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ServicioCode = Annotated[str, StringConstraints(pattern=r"^[Ss][Vv]-\d{7}$")]
@@ -65,12 +67,15 @@ class StoryTool(HarnessTool):
         input_model: type[BaseModel],
         pool: asyncpg.Pool,
         settings: HarnessSettings,
+        *,
+        shown_rows: int,
     ) -> None:
         super().__init__(
             name, description, input_model, NexoTableOutput, tenant_lock=settings.nexo_tenant_lock
         )
         self._pool = pool
         self._settings = settings
+        self._shown_rows = shown_rows
         # The function and argument names are fixed here, never taken from input.
         self._function = f'"{STORY_SCHEMA}"."fn_{name}"'
 
@@ -109,7 +114,7 @@ class StoryTool(HarnessTool):
             ],
             mode="json",
         )
-        shown = rows[: self._settings.nexo_truncation_rows]
+        shown = rows[: self._shown_rows]
         metadata = ToolMetadata(
             source=f"{STORY_SCHEMA}.fn_{self.name}",
             refreshed_at=refreshed_at,
@@ -131,6 +136,7 @@ def story_tools(pool: asyncpg.Pool, settings: HarnessSettings) -> list[StoryTool
             DeliveryMetricsInput,
             pool,
             settings,
+            shown_rows=max(MAX_STORY_DAYS, settings.nexo_truncation_rows),
         ),
         StoryTool(
             WORKFLOW_EVENTS,
@@ -139,6 +145,7 @@ def story_tools(pool: asyncpg.Pool, settings: HarnessSettings) -> list[StoryTool
             WorkflowEventsInput,
             pool,
             settings,
+            shown_rows=settings.nexo_truncation_rows,
         ),
     ]
 

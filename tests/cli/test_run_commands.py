@@ -1,0 +1,163 @@
+"""`demo`, `ask` and `serve` as a user runs them: subprocesses with their own data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from miot_harness.demo.cluster import DemoCluster
+from miot_harness.schemas import HarnessRunRecord
+from miot_harness.settings import HarnessSettings
+
+COMMAND_TIMEOUT_S = 240
+DEMO_TITLES = ("Resumen de KPIs", "Una tabla", "Otro tenant (rechazo)", "Relato de entregas")
+
+
+def _clean_env(data_dir: Path) -> dict[str, str]:
+    """The caller's environment without harness settings or provider keys: a fresh machine."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MIOT_HARNESS_", "ANTHROPIC_", "OPENAI_"))
+    }
+    env["MIOT_HARNESS_DATA_DIR"] = str(data_dir)
+    env["COLUMNS"] = "160"
+    return env
+
+
+def _harness(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "miot_harness", *args],
+        env=_clean_env(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Iterator[Path]:
+    """A fresh data directory; the embedded server the commands leave running is stopped after."""
+    path = Path(tempfile.mkdtemp(prefix="miot-cli-"))
+    try:
+        yield path
+    finally:
+        DemoCluster.from_settings(HarnessSettings(data_dir=path)).down()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def demo_run(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return _harness(data_dir, "demo")
+
+
+def test_demo_answers_four_questions_on_a_fresh_data_dir_without_keys(demo_run) -> None:
+    assert demo_run.returncode == 0, demo_run.stdout + demo_run.stderr
+    out = demo_run.stdout
+    assert "Nexo habilitado" in out
+    positions = [out.index(title) for title in DEMO_TITLES]
+    assert positions == sorted(positions)
+    assert out.count("completed · ruta nexo_query") == 2
+    assert "refused · ruta nexo_query · tenant logisur" in out
+    assert "completed · ruta storytelling" in out
+    assert "coordinador_centro_control" in out
+    assert "coordinador_cola_critica" in out
+    assert "delivery_metrics" in out
+    assert "datos actualizados a las" in out
+    assert "Demo completa" in out
+
+
+def _ask_json(data_dir: Path, *args: str) -> HarnessRunRecord:
+    result = _harness(data_dir, "ask", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, "stdout holds exactly the record"
+    return HarnessRunRecord.model_validate(json.loads(lines[0]))
+
+
+def test_ask_json_uses_the_embedded_demo_and_continues_a_thread(data_dir: Path, demo_run) -> None:
+    first = _ask_json(data_dir, "cola crítica de hoy en Valparaíso")
+    assert first.status.value == "completed", first.answer
+    assert first.route.value == "nexo_query"
+    assert first.artifacts["nexo_plan"]["steps"][0]["args"]["region"] == "Valparaíso"
+    assert first.events[0].type.value == "run.started"
+    assert first.events[-1].type.value == "run.completed"
+
+    follow = _ask_json(data_dir, "¿y ayer?", "--thread-id", first.thread_id)
+    assert follow.thread_id == first.thread_id
+    assert follow.status.value == "completed", follow.answer
+    assert follow.artifacts["nexo_plan"]["steps"][0]["tool"] == "coordinador_cola_critica"
+
+
+def test_ask_json_for_another_tenant_is_a_recorded_refusal(data_dir: Path, demo_run) -> None:
+    record = _ask_json(data_dir, "resumen del centro de control", "--tenant", "logisur")
+    assert record.status.value == "refused"
+    assert record.tenant_id == "logisur"
+    assert record.events[-1].payload["refusal_reason"] == "tenant"
+
+
+def test_ask_rejects_an_empty_question_naming_the_field(data_dir: Path) -> None:
+    result = _harness(data_dir, "ask", "   ")
+    assert result.returncode == 2
+    assert "message" in result.stderr
+
+
+def test_serve_refuses_an_open_network_bind_without_keys(data_dir: Path) -> None:
+    result = _harness(data_dir, "serve", "--host", "0.0.0.0")
+    assert result.returncode == 2
+    assert "MIOT_HARNESS_API_KEYS" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_demo_boots_like_the_cli_and_answers(data_dir: Path, demo_run) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "miot_harness", "serve", "--demo", "--port", str(port)],
+        env=_clean_env(data_dir),
+        cwd=data_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + COMMAND_TIMEOUT_S
+        health = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                health = httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None and health.status_code == 200, server.stderr
+        assert health.json()["nexo_enabled"] is True
+        reply = httpx.post(
+            f"{base}/runs", json={"message": "resumen del centro de control"}, timeout=60
+        )
+        assert reply.status_code == 200
+        record = HarnessRunRecord.model_validate(reply.json())
+        assert record.status.value == "completed"
+        cli = _ask_json(data_dir, "¿y ayer?", "--thread-id", record.thread_id)
+        assert cli.thread_id == record.thread_id
+        assert set(reply.json()) == set(json.loads(cli.model_dump_json()))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
