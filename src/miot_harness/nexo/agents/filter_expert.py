@@ -36,15 +36,21 @@ OUT_OF_SCOPE_MESSAGE = (
 )
 
 
-def parse_decision(reply: ModelReply) -> FilterDecision | None:
-    """A `tool_calls` answer wins over JSON text; fenced JSON is accepted; None if unreadable."""
-    if reply.message.tool_calls:
-        call = reply.message.tool_calls[0]
-        return FilterDecision(tool=call["name"], args=call.get("args") or {}, rationale=reply.text)
+def _json_decision(text: str) -> FilterDecision | None:
     try:
-        return FilterDecision.model_validate(json.loads(strip_json_fences(reply.text)))
+        return FilterDecision.model_validate(json.loads(strip_json_fences(text)))
     except (json.JSONDecodeError, ValidationError):
         return None
+
+
+def parse_decision(reply: ModelReply) -> FilterDecision | None:
+    """A `tool_calls` answer wins over JSON text; fenced JSON is accepted; None if unreadable."""
+    from_text = _json_decision(reply.text)
+    if reply.message.tool_calls:
+        call = reply.message.tool_calls[0]
+        rationale = from_text.rationale if from_text is not None else reply.text.strip()
+        return FilterDecision(tool=call["name"], args=call.get("args") or {}, rationale=rationale)
+    return from_text
 
 
 async def _catalog_values(deps: NexoDeps) -> dict[str, Any]:
