@@ -149,3 +149,60 @@ async def test_disabled_nexo_and_an_unreachable_server_are_explained(browser, tm
     await page.locator(".turn .error").nth(turn_count).wait_for()
     assert "No se pudo contactar" in await banner.inner_text()
     assert await page.locator("#server-state").inner_text() == "Sin conexión"
+
+
+FRESHNESS_CASES = """
+(() => {
+  const at = (minutes) => new Date(Date.UTC(2026, 10, 25, 12, 0) - minutes * 60000).toISOString();
+  const run = (refreshedMinutesAgo, extra) => Object.assign({
+    finished_at: at(0),
+    events: [],
+    artifacts: refreshedMinutesAgo === null ? {} : {
+      evidence: [{ tool: "coordinador_cola_critica", refreshed_at: at(refreshedMinutesAgo) }],
+    },
+  }, extra || {});
+  const level = (record) => { const f = freshnessOf(record); return f ? f.level : null; };
+  const warned = { events: [{ type: "freshness.warning", payload: {} }] };
+  const refused = { events: [{ type: "run.completed", payload: { refusal_reason: "stale" } }] };
+  return {
+    fresh: level(run(5)),
+    old: level(run(20)),
+    warned: level(run(1, warned)),
+    stale: level(run(200)),
+    refused: level(run(null, refused)),
+    none: level(run(null)),
+    label: freshnessBadge(run(20)).textContent,
+  };
+})()
+"""
+
+
+async def test_freshness_badge_levels_follow_the_configured_thresholds(browser, page_server):
+    watched = await open_page(browser, page_server, LAPTOP)
+    levels = await watched.page.evaluate(FRESHNESS_CASES)
+    assert levels == {
+        "fresh": "fresh",
+        "old": "warn",
+        "warned": "warn",
+        "stale": "stale",
+        "refused": "stale",
+        "none": None,
+        # 11:40 UTC is 08:40 in America/Santiago (UTC-3 in November).
+        "label": "Datos con retraso · actualizados 25/11, 08:40",
+    }
+
+
+async def test_a_wrong_key_is_asked_for_again(browser, page_server):
+    watched = await open_page(browser, page_server, PHONE)
+    page = watched.page
+    await page.click("#change-key")
+    await enter_key(page, "clave-inventada")
+    await page.fill("#q", "resumen del centro de control de hoy")
+    await page.click("#go")
+    await page.locator("#key-form").wait_for()
+    assert "no fue aceptada" in await page.locator("#key-prompt").inner_text()
+    assert await page.locator(".turn").count() == 0
+    await enter_key(page, MINTRAL_KEY)
+    turn = page.locator(".turn").nth(0)
+    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    assert "status-completed" in await turn.get_attribute("class")
