@@ -171,3 +171,15 @@ async def test_async_calls_answer_like_sync_calls():
 
 def test_a_prompt_without_a_seat_gets_a_plain_notice():
     assert "no reconozco el asiento" in MODEL.invoke([HumanMessage("hola")]).content.lower()
+
+
+def test_analyst_never_second_guesses_a_single_ask_without_the_catalogue():
+    question = "¿Cuántos servicios atrasados hay hoy en la RM?"
+    step = {"tool": "coordinador_conteo_servicios", "args": {}, "rationale": ""}
+    reply = MODEL.invoke(analyst_messages(question, [SCALAR], [step])).content
+    assert AnalystVerdict.model_validate_json(reply).verdict == "ready"
+    compound = question.rstrip("?") + " y cuáles están en la cola crítica?"
+    reply = MODEL.invoke(analyst_messages(compound, [SCALAR], [step])).content
+    verdict = AnalystVerdict.model_validate_json(reply)
+    assert verdict.verdict == "need_more"
+    assert "coordinador_cola_critica" in verdict.reason

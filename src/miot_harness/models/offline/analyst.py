@@ -1,10 +1,15 @@
-"""The analyst seat: ready when the evidence covers every tool the question asks for."""
+"""The analyst seat: ready unless a compound question names a tool the plan has not used.
+
+"resumen del centro de control y la cola crítica" names two tools, one per clause; a
+single ask is answered by whichever tool the filter expert chose, never second-guessed.
+"""
 
 from __future__ import annotations
 
 from miot_harness.models.offline.evidence import read_evidence
-from miot_harness.models.offline.filter_expert import plan_tools, question_filters, requested_tools
+from miot_harness.models.offline.filter_expert import clause_tools, plan_tools, question_filters
 from miot_harness.models.offline.prompt import SeatPrompt
+from miot_harness.models.offline.text import terms
 from miot_harness.models.seat_protocol import AnalystVerdict
 
 
@@ -13,13 +18,13 @@ def verdict(prompt: SeatPrompt) -> AnalystVerdict:
     if not items:
         return AnalystVerdict(verdict="need_more", reason="Aún no hay evidencia.")
     _, index = prompt.tools
-    args, neutral = question_filters(prompt)
+    _, neutral = question_filters(prompt)
+    # The analyst has no catalogue of values: words no tool mentions (a region, a client)
+    # are taken as filter values, so only the question's real asks remain.
+    neutral |= {term for term in terms(prompt.question) if not index.knows(term)}
     covered = {item.tool for item in items} | set(plan_tools(prompt))
-    missing = [
-        score.name
-        for score in requested_tools(prompt.question, index, neutral, tuple(args))
-        if score.name not in covered
-    ]
+    asked = clause_tools(prompt.question, index, frozenset(neutral))
+    missing = [score.name for score in asked if score.name not in covered] if len(asked) > 1 else []
     if missing:
         return AnalystVerdict(
             verdict="need_more",

@@ -44,6 +44,15 @@ def requested_tools(
             wanted = []
     else:
         wanted = [best] if best is not None and best.fits else []
+    by_clause = clause_tools(question, index, neutral)
+    if len(by_clause) > 1:
+        # A compound question asks in order: the first clause's tool is the primary one.
+        return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
+    return [*wanted, *(c for c in by_clause if all(c.name != w.name for w in wanted))]
+
+
+def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> list[ToolScore]:
+    """The tool each clause of a compound question clearly names, in the order asked."""
     by_clause: list[ToolScore] = []
     for clause in _CLAUSE_SPLIT.split(fold(question)):
         if not terms(clause):
@@ -52,10 +61,7 @@ def requested_tools(
         fits = top.fits and top.score >= CLAUSE_MIN_SCORE
         if fits and all(top.name != c.name for c in by_clause):
             by_clause.append(top)
-    if len(by_clause) > 1:
-        # A compound question asks in order: the first clause's tool is the primary one.
-        return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
-    return [*wanted, *(c for c in by_clause if all(c.name != w.name for w in wanted))]
+    return by_clause
 
 
 def question_filters(prompt: SeatPrompt) -> tuple[dict[str, Any], frozenset[str]]:

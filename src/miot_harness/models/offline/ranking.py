@@ -83,6 +83,10 @@ class ToolIndex:
         n = len(tools)
         self._idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
+    def knows(self, term: str) -> bool:
+        """Whether any tool's text has this term."""
+        return term in self._idf
+
     def rank(self, question: str, neutral: frozenset[str] = frozenset()) -> list[ToolScore]:
         """Every tool's score, best first; `neutral` terms (filter values) never count against."""
         query = list(dict.fromkeys(terms(question)))
