@@ -16,20 +16,25 @@ from miot_harness.settings import HarnessSettings
 DEFAULT_RESULTS_DIR = Path("evals/results")
 
 
-def short_sha(cwd: Path | None = None) -> str:
-    """The checked-out commit's short hash, or "nogit" outside a repository."""
+def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
+            ["git", *args], capture_output=True, text=True, check=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
-        return "nogit"
-    return done.stdout.strip() or "nogit"
+        return None
+    return done.stdout.strip()
+
+
+def short_sha() -> str:
+    """The checked-out commit's short hash, or "nogit" outside a repository."""
+    return _git("rev-parse", "--short", "HEAD") or "nogit"
+
+
+def tracked_changes() -> bool | None:
+    """Whether tracked files differ from the commit (the result then is not that commit's)."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else bool(status)
 
 
 def _is_secret(field: str) -> bool:

@@ -32,6 +32,7 @@ from miot_harness.evals.results import (
     DEFAULT_RESULTS_DIR,
     public_settings,
     short_sha,
+    tracked_changes,
     write_mode_section,
 )
 from miot_harness.evals.static_mode import golden_coverage
@@ -152,6 +153,7 @@ def main_command(
         "golden": str(golden),
         "catalogue": tool_catalogue.source,
         "only": _split_ids(list(only or [])),
+        "tracked_changes": tracked_changes(),
     }
     if mode is Mode.STATIC:
         coverage = golden_coverage(examples, tool_catalogue)
