@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from miot_harness.demo.cluster import DemoCluster
 from miot_harness.demo.layout import env_path, read_env
+from miot_harness.demo.seeding import database_exists
 
 
 def _db(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -77,6 +80,32 @@ def test_seed_and_refresh_with_stale_minutes(data_dir: Path) -> None:
     status = DemoCluster(data_dir).status()
     assert status is not None
     assert min(status.refreshed_at.values()) > stale
+
+
+def test_sigterm_mid_seed_keeps_the_previous_database(data_dir: Path) -> None:
+    cluster = DemoCluster(data_dir)
+    address = cluster.start()
+    command = [sys.executable, "-m", "miot_harness", "db", "seed", "--scale", "400000"]
+    seeding = subprocess.Popen(
+        [*command, "--data-dir", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with address.connect() as admin:
+            while not database_exists(admin, "coordinador__building"):
+                assert seeding.poll() is None, seeding.stderr.read() if seeding.stderr else ""
+                time.sleep(0.05)
+        seeding.send_signal(signal.SIGTERM)
+        assert seeding.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        seeding.kill()
+        seeding.wait()
+    with address.connect() as admin:
+        assert not database_exists(admin, "coordinador__building")
+    status = cluster.status()
+    assert status is not None and status.row_counts["servicio"] == 300
 
 
 def test_seed_rejects_a_bad_anchor_date(data_dir: Path) -> None:
