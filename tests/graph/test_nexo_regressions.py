@@ -260,3 +260,29 @@ async def test_catalogue_values_and_the_current_plan_reach_the_filter_expert(run
         "coordinador_cola_critica"
     ]
     assert "Hoy es miércoles 25-11-2026, 08:55 (America/Santiago)" in first
+
+
+async def test_analyst_with_no_evidence_asks_for_more_without_a_model_call(registry, settings):
+    from miot_harness.nexo.agents.domain_analyst import domain_analyst
+
+    seats = deps(registry, settings)
+    delta = await domain_analyst(planning_state(evidence=[]), seats)
+
+    assert delta == {"next_action": "need_more_tools"}
+    assert seats.models["analyst"].prompts == []
+
+
+async def test_a_summarizer_failure_fails_the_run_with_its_event(registry, settings):
+    from miot_harness.nexo.agents.summarizer import summarizer
+
+    thread = [m for i in range(6) for m in (HumanMessage(f"q{i}"), AIMessage(f"a{i}"))]
+    state = planning_state(messages=thread[:-1])
+    seats = deps(registry, settings, summarizer=[RuntimeError("provider down")])
+
+    delta = await summarizer(state, seats)
+
+    assert delta["failure"].kind == "model_error" and delta["failure"].status == RunStatus.FAILED
+    [event] = delta["_events"]
+    assert event.payload["agent"] == "summarizer"
+    assert "provider down" in event.payload["error"]
+    assert next_agent({**state, **delta}, settings) == SYNTHESIZER

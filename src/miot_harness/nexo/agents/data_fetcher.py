@@ -53,10 +53,9 @@ async def data_fetcher(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     events = NodeEvents()
     index = state.get("pending_step_index", 0)
     step = state["plan"].steps[index]
+    # The filter expert only plans tools that are in the registry.
     tool = deps.registry.get(step.tool)
-    if tool is None:
-        failure = NexoFailure(kind="invalid_plan", message=f"La herramienta {step.tool} no existe.")
-        return events.delta(failure=failure, next_action=None)
+    assert tool is not None, step.tool
     try:
         result = await tool.invoke(step.args, state["ctx"], events)
     except ToolError as exc:
