@@ -42,7 +42,6 @@ class WatchingTool(FakeTool):
 
 async def test_events_reach_the_emitter_while_the_run_is_still_going(run_turn, settings):
 
-
     emitter = RunEmitter("r1")
     registry = ToolRegistry()
     tool = WatchingTool(emitter.events)
