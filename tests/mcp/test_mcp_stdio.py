@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
+from mcp.client.stdio import stdio_client
 from typer.testing import CliRunner
 
 from mcp import Client, StdioServerParameters
@@ -40,27 +41,10 @@ def server_parameters(demo_db, data_dir) -> StdioServerParameters:
 
 
 async def test_stdio_server_lists_calls_refuses_and_asks(demo_db, tmp_path):
-    async with Client(server_parameters(demo_db, tmp_path)) as client:
-        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == PINNED_TOOLS | {"ask"}
-        cola = tools["coordinador_cola_critica"]
-        assert {"region", "fecha_desde", "eta_clasificacion", "limit"} <= set(
-            cola.input_schema["properties"]
-        )
-        assert "p_region" not in cola.input_schema["properties"]
-        assert all(tools[name].description for name in PINNED_TOOLS)
-
-        table = await client.call_tool(
-            "coordinador_cola_critica", {"region": "Metropolitana", "limit": 50}
-        )
-        denied = await client.call_tool("coordinador_refresh_all", {})
-        orchestrator = await client.call_tool("fn_dx_orchestrator", {})
-        invalid = await client.call_tool(
-            "coordinador_cola_critica", {"eta_clasificacion": "tardísimo"}
-        )
-        answer = await client.call_tool(
-            "ask", {"question": "¿cuántos servicios en riesgo de ETA hay hoy en la RM?"}
-        )
+    log_path = tmp_path / "mcp-stderr.log"
+    with log_path.open("w") as errlog:
+        results = await exercise_server(stdio_client(server_parameters(demo_db, tmp_path), errlog))
+    table, denied, orchestrator, invalid, answer, follow_up = results
 
     assert not table.is_error, table.content[0].text
     content = table.structured_content
@@ -83,6 +67,43 @@ async def test_stdio_server_lists_calls_refuses_and_asks(demo_db, tmp_path):
     assert asked["plan"] and asked["plan"][0]["tool"].startswith("coordinador_")
     assert asked["freshness"]["refreshed_at"] is not None
     assert asked["freshness"]["level"] in {"fresh", "warn"}
+    assert follow_up.structured_content["thread_id"] == asked["thread_id"]
+    assert follow_up.structured_content["status"] == "completed"
+
+    # stdout carried only the protocol; the governed calls' events went to stderr.
+    log = log_path.read_text()
+    assert '"event":"tool.started"' in log and '"event":"tool.completed"' in log
+    assert '"event":"tool.failed"' in log and "eta_clasificacion" in log
+
+
+async def exercise_server(transport):
+    """List the tools, check their schemas, and make every call the test judges."""
+    async with Client(transport) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(tools) == PINNED_TOOLS | {"ask"}
+        cola = tools["coordinador_cola_critica"]
+        assert {"region", "fecha_desde", "eta_clasificacion", "limit"} <= set(
+            cola.input_schema["properties"]
+        )
+        assert "p_region" not in cola.input_schema["properties"]
+        assert all(tools[name].description for name in PINNED_TOOLS)
+
+        table = await client.call_tool(
+            "coordinador_cola_critica", {"region": "Metropolitana", "limit": 50}
+        )
+        denied = await client.call_tool("coordinador_refresh_all", {})
+        orchestrator = await client.call_tool("fn_dx_orchestrator", {})
+        invalid = await client.call_tool(
+            "coordinador_cola_critica", {"eta_clasificacion": "tardísimo"}
+        )
+        answer = await client.call_tool(
+            "ask", {"question": "¿cuántos servicios en riesgo de ETA hay hoy en la RM?"}
+        )
+        follow_up = await client.call_tool(
+            "ask",
+            {"question": "¿y en Valparaíso?", "thread_id": answer.structured_content["thread_id"]},
+        )
+    return table, denied, orchestrator, invalid, answer, follow_up
 
 
 def test_http_transport_binds_to_loopback_only():
