@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -37,6 +38,7 @@ from miot_harness.evals.results import (
 )
 from miot_harness.evals.static_mode import golden_coverage
 from miot_harness.evals.thresholds import Thresholds, missed_thresholds
+from miot_harness.observability import EVENT_LOGGER
 from miot_harness.settings import HarnessSettings, SettingsError, load_settings
 
 EXIT_THRESHOLDS = 1
@@ -130,7 +132,9 @@ def main_command(
     max_model_calls_per_run: Annotated[float | None, typer.Option(min=0.0)] = None,
 ) -> None:
     """Validate the golden set, run it in one mode, print a summary and write the result file."""
-    console = Console(stderr=False)
+    console = Console()
+    # Every run's events are kept in the result file; the per-event log would bury the table.
+    logging.getLogger(EVENT_LOGGER).setLevel(logging.ERROR)
     started_wall = time.perf_counter()
     started_at = _stamp()
     try:
