@@ -70,15 +70,18 @@ class HarnessRuntime:
         *,
         demo: bool,
         clock: Clock,
+        retry_interval_s: float = RETRY_INTERVAL_S,
     ) -> None:
         self.settings = settings
+        self.retry_interval_s = retry_interval_s
+        self.boot_attempts = 0
         self.store = store
         self.seat_models = seat_model_names(settings)
         self._checkpointer = checkpointer
         self._demo = demo
         self._clock = clock
         self._boot = _Boot(nexo_reason="Nexo no ha arrancado")
-        self._last_attempt = -RETRY_INTERVAL_S
+        self._last_attempt: float | None = None
         self._boot_lock = asyncio.Lock()
         self.supervisor = HarnessSupervisor(
             settings,
@@ -126,6 +129,7 @@ class HarnessRuntime:
         """One boot attempt; on success or failure the new state replaces the old one."""
         async with self._boot_lock:
             self._last_attempt = time.monotonic()
+            self.boot_attempts += 1
             attempt = await self._attempt()
             previous, self._boot = self._boot, attempt
             self.supervisor.routes = attempt.routes
@@ -137,10 +141,14 @@ class HarnessRuntime:
             log.critical("Nexo disabled: %s", attempt.nexo_reason)
 
     async def maybe_retry_boot(self) -> bool:
-        """Retry a failed boot at most once a minute; whether Nexo is enabled afterwards."""
+        """Retry a failed boot at most once per `retry_interval_s`; whether Nexo is enabled now."""
         if self._boot.nexo_enabled:
             return True
-        if time.monotonic() - self._last_attempt < RETRY_INTERVAL_S or self._boot_lock.locked():
+        recent = (
+            self._last_attempt is not None
+            and time.monotonic() - self._last_attempt < self.retry_interval_s
+        )
+        if recent or self._boot_lock.locked():
             return False
         await self.boot()
         return self._boot.nexo_enabled
@@ -291,7 +299,11 @@ def _request_gate() -> Any:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: HarnessSettings, *, demo: bool = False, clock: Clock = utc_now
+    settings: HarnessSettings,
+    *,
+    demo: bool = False,
+    clock: Clock = utc_now,
+    retry_interval_s: float = RETRY_INTERVAL_S,
 ) -> AsyncIterator[HarnessRuntime]:
     """Boot the harness for one process and close everything it opened on exit."""
     from miot_harness.nexo.threads import open_checkpointer
@@ -303,7 +315,14 @@ async def open_runtime(
         if interrupted:
             log.warning("marked %d interrupted run(s) as failed", interrupted)
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))
-        runtime = HarnessRuntime(settings, store, checkpointer, demo=demo, clock=clock)
+        runtime = HarnessRuntime(
+            settings,
+            store,
+            checkpointer,
+            demo=demo,
+            clock=clock,
+            retry_interval_s=retry_interval_s,
+        )
         stack.push_async_callback(runtime.aclose)
         await runtime.boot()
         yield runtime
