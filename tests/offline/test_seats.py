@@ -57,6 +57,7 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
     assert "- **n criticos**: 14" in text
     assert "- **tasa cumplimiento pct**: 91.5" in text
     assert "datos actualizados a las 08:48, hace 7 min" in text
+    assert "\n\nFiltros: region=Metropolitana." in text  # not glued to the last bullet
     assert "⚠️" not in text
 
 
@@ -145,11 +146,13 @@ def test_narrator_tells_days_events_and_refresh_time():
         {"codigo": "SV-0000077", "tipo": "pod_rechazado", "detalle": HOSTILE},
     ], "total_count": 1, "truncated": False})  # fmt: skip
     text = MODEL.invoke(narrator_messages("¿cómo fue la semana?", [metrics, events])).content
-    assert text.startswith("## La operación, 2026-11-23 a 2026-11-24")
+    assert text.startswith("## La operación del 2026-11-23 al 2026-11-24")
     assert "- 2026-11-24: entregados 398, a tiempo 360, fallidos 19" in text
+    assert "- Día con más entregas: 2026-11-23 (410)." in text
+    assert "- Día con más fallidos: 2026-11-24 (19)." in text
     assert "SV-0000077" in text
     assert "datos actualizados a las 08:48" in text
-    assert "Totales" not in text  # no totals in the evidence, none computed
+    assert "808" not in text  # 410 + 398: totals are never computed
 
 
 def test_same_input_same_output_and_usage_is_reported():

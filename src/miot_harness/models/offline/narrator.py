@@ -1,7 +1,8 @@
 """The narrator seat (storytelling): headline, what happened, notable events, refresh time.
 
-Daily figures are copied from `delivery_metrics` rows and totals are written only when the
-evidence carries them; events are listed from `workflow_events` rows as data.
+Daily figures are copied from `delivery_metrics` rows; highlights pick a row (the day with
+most deliveries, the day with most failures) and never add rows up, so every number is in
+the evidence. Events are listed from `workflow_events` rows as data, cut short.
 """
 
 from __future__ import annotations
@@ -13,59 +14,57 @@ from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.synthesizer import cell
 
 METRICS = ("entregados", "a_tiempo", "fallidos")
+DAY_KEYS = ("dia", "fecha", "day")
 MAX_EVENTS = 5
 
 
+def _day(row: dict[str, Any]) -> str:
+    return cell(next((row[k] for k in DAY_KEYS if k in row), None))
+
+
 def _day_line(row: dict[str, Any]) -> str:
-    day = next((row[k] for k in ("dia", "fecha", "day") if k in row), None)
     parts = [f"{m.replace('_', ' ')} {cell(row[m])}" for m in METRICS if m in row]
-    return f"- {cell(day)}: " + ", ".join(parts)
+    return f"- {_day(row)}: " + ", ".join(parts)
 
 
 def _event_line(row: dict[str, Any]) -> str:
     shown = [
         cell(v) for k, v in row.items() if not k.startswith("refreshed_at") and k != "total_count"
     ]
-    return "- " + " · ".join(shown[:5])
+    return "- " + " · ".join(shown[:MAX_EVENTS])
 
 
 def _is_metrics(item: Evidence) -> bool:
     rows = item.rows or []
-    return "metrics" in item.tool or any(m in row for row in rows for m in METRICS)
+    return any(m in row for row in rows for m in METRICS)
+
+
+def _highlights(days: list[dict[str, Any]]) -> list[str]:
+    """The day with most deliveries and the day with most failures, when there are several."""
+    lines = []
+    for metric, label in (("entregados", "más entregas"), ("fallidos", "más fallidos")):
+        rated = [row for row in days if isinstance(row.get(metric), int | float)]
+        if len(rated) > 1:
+            top = max(rated, key=lambda row: row[metric])
+            lines.append(f"- Día con {label}: {_day(top)} ({cell(top[metric])}).")
+    return lines
 
 
 def story(prompt: SeatPrompt) -> str:
     items = read_evidence(prompt)
-    metrics = [i for i in items if _is_metrics(i)]
-    events = [i for i in items if i not in metrics]
+    metrics = [item for item in items if _is_metrics(item)]
     days = [row for item in metrics for row in item.rows or []]
-    lines: list[str] = []
-    if days:
-        first, last = days[0], days[-1]
-        span = (
-            f"{cell(first.get('dia'))} a {cell(last.get('dia'))}"
-            if len(days) > 1
-            else cell(first.get("dia"))
-        )
-        lines.append(f"## La operación, {span}")
+    event_rows = [row for item in items if item not in metrics for row in item.rows or []]
+    if len(days) > 1:
+        headline = f"## La operación del {_day(days[0])} al {_day(days[-1])}"
+    elif days:
+        headline = f"## La operación del {_day(days[0])}"
     else:
-        lines.append("## La operación en el período")
-    lines.append("")
-    lines.append("**Qué pasó**")
+        headline = "## La operación en el período"
+    lines = [headline, "", "**Qué pasó**"]
     lines += [_day_line(row) for row in days] or ["- No hay métricas de entrega para el período."]
-    totals = (
-        {k: v for item in metrics for k, v in item.output.get("totals", {}).items()}
-        if metrics
-        else {}
-    )
-    if totals:
-        lines.append(
-            "- Totales: " + ", ".join(f"{k.replace('_', ' ')} {cell(v)}" for k, v in totals.items())
-        )
-    lines.append("")
-    lines.append("**Eventos destacados**")
-    event_rows = [row for item in events for row in item.rows or []]
+    lines += _highlights(days)
+    lines += ["", "**Eventos destacados**"]
     lines += [_event_line(row) for row in event_rows[:MAX_EVENTS]] or ["- Sin eventos destacados."]
-    lines.append("")
-    lines.append(f"_Fuente: Coordinador; {citation(items, prompt.now)}._")
+    lines += ["", f"_Fuente: Coordinador; {citation(items, prompt.now)}._"]
     return "\n".join(lines)

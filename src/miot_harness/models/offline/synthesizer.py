@@ -81,7 +81,7 @@ def render_evidence(item: Evidence) -> list[str]:
         lines += render_kpis(extra) or ["Sin datos en la respuesta de la herramienta."]
     if item.args:
         shown = ", ".join(f"{k}={cell(v)}" for k, v in item.args.items())
-        lines.append(f"Filtros: {shown}.")
+        lines += ["", f"Filtros: {shown}."]  # a blank line, or Markdown glues it to a list
     return lines
 
 
