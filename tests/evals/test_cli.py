@@ -146,3 +146,14 @@ def test_thresholds_pass_and_miss():
     assert any("--min-refusal" in line for line in missed)
     assert any("latency p95" in line for line in missed)
     assert any("model calls per run" in line for line in missed)
+
+
+def test_another_golden_file_gets_its_own_section(tmp_path, no_keys):
+    holdout = GOLDEN.with_name("holdout.yaml")
+    invoke("--golden", str(GOLDEN), "--results-dir", str(tmp_path))
+    result = invoke("--golden", str(holdout), "--results-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    [path] = tmp_path.glob("*.json")
+    modes = json.loads(path.read_text())["modes"]
+    assert set(modes) == {"static", "static:holdout"}
+    assert modes["static:holdout"]["golden"] == str(holdout)

@@ -182,3 +182,11 @@ def test_shipped_golden_set_is_valid_and_covers_the_issue():
     assert reasons["out_of_scope"] >= 2
     assert coverage["two_tool"] >= 3 and coverage["follow_ups"] >= 2
     assert coverage["storytelling"] >= 2 and coverage["english"] >= 3
+
+
+def test_holdout_set_is_valid_and_disjoint_from_the_golden_set():
+    main = load_golden(GOLDEN, CATALOGUE)
+    holdout = load_golden(GOLDEN.with_name("holdout.yaml"), CATALOGUE)
+    assert len(holdout) >= 20
+    assert not {e.id for e in main} & {e.id for e in holdout}
+    assert not {e.question for e in main} & {e.question for e in holdout}

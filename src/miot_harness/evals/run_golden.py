@@ -70,6 +70,13 @@ def _stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def section_key(mode: Mode, golden: Path) -> str:
+    """The result-file section: the mode for the main golden set, "<mode>:<stem>" otherwise."""
+    if golden.resolve() == DEFAULT_GOLDEN.resolve():
+        return mode.value
+    return f"{mode.value}:{golden.stem}"
+
+
 def _fail(console: Console, message: str, code: int) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
@@ -163,7 +170,7 @@ def main_command(
         coverage = golden_coverage(examples, tool_catalogue)
         section |= {"coverage": coverage, "examples": [e.id for e in examples]}
         section |= {"finished_at": _stamp(), "wall_s": time.perf_counter() - started_wall}
-        path = write_mode_section(results_dir, short_sha(), mode.value, section)
+        path = write_mode_section(results_dir, short_sha(), section_key(mode, golden), section)
         print_tables(console, coverage_table(coverage))
         console.print(f"golden set valid; result written to {path}", highlight=False)
         return
@@ -191,7 +198,7 @@ def main_command(
         "aggregates": aggregates,
         "examples": [r.model_dump(mode="json") for r in results],
     }
-    path = write_mode_section(results_dir, short_sha(), mode.value, section)
+    path = write_mode_section(results_dir, short_sha(), section_key(mode, golden), section)
     print_tables(console, summary_table(mode.value, aggregates, wall_s), failures_table(results))
     console.print(f"result written to {path}", highlight=False)
 
