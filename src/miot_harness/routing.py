@@ -10,13 +10,11 @@ storytelling tools' own texts use, and the narrative words themselves, do not co
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-import snowballstemmer
-
+from miot_harness.models.offline.text import fold, terms
 from miot_harness.schemas import HarnessRoute
 
 NEXO_TOKENS = (
@@ -32,7 +30,6 @@ NEXO_TOKENS = (
     "fn_dx",
 )
 _ETA = re.compile(r"\bETA\b")
-_WORD = re.compile(r"[a-z0-9ñ]+")
 
 # Patterns over folded text (lower case, no accents).
 _NARRATIVE = re.compile(
@@ -45,66 +42,14 @@ _FIGURES = re.compile(
     r"(\bcuant[oa]s?\b|\blist(a|ado|ar|ame)\b|\btop ?\d*\b|\bporcentaje\b|%|"
     r"\branking\b|\btasa\b|\bmuestr(a|ame)\b|\bdame\b|\bhow many\b|\blist\b)"
 )
-# Words every tool text shares or that a narrative ask uses as its subject.
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "al",
-        "con",
-        "de",
-        "del",
-        "el",
-        "en",
-        "es",
-        "la",
-        "las",
-        "lo",
-        "los",
-        "o",
-        "para",
-        "por",
-        "que",
-        "se",
-        "sin",
-        "su",
-        "sus",
-        "un",
-        "una",
-        "y",
-        "servicio",
-        "servicios",
-        "entrega",
-        "entregas",
-        "dia",
-        "dias",
-        "semana",
-        "mes",
-        "ayer",
-        "hoy",
-        "fecha",
-        "rango",
-        "filtro",
-        "filtros",
-        "dados",
-        "dado",
-    ]
-)
+# Words every story is about: they never single out a Nexo tool.
+_STORY_SUBJECTS = frozenset(terms("servicio servicios entrega entregas dia dias semana mes"))
 _MIN_DISTINCTIVE_HITS = 2
 
-_stemmer = snowballstemmer.stemmer("spanish")
 
-
-def fold(text: str) -> str:
-    """Lower case without accents (ñ kept), so spelling variants compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ñ", "\0"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("\0", "ñ")
-
-
-def stems(text: str) -> list[str]:
-    """Spanish stems of the content words of `text`."""
-    words = [word for word in _WORD.findall(fold(text)) if word not in _STOPWORDS]
-    return _stemmer.stemWords(words)
+def stems(text: str) -> set[str]:
+    """The offline model's canonical stems of `text`, without the subjects of any story."""
+    return set(terms(text)) - _STORY_SUBJECTS
 
 
 def has_nexo_token(message: str) -> bool:
@@ -118,7 +63,7 @@ def _distinctive_stems(texts: tuple[str, ...], story_texts: tuple[str, ...]) -> 
     """Stems in exactly one Nexo catalogue text and in no storytelling tool text."""
     document_frequency: Counter[str] = Counter()
     for text in texts:
-        document_frequency.update(set(stems(text)))
+        document_frequency.update(stems(text))
     shared = {stem for text in story_texts for stem in stems(text)}
     return frozenset(
         stem for stem, count in document_frequency.items() if count == 1 and stem not in shared
