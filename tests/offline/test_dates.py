@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from miot_harness.models.offline.dates import resolve_dates
 
@@ -89,3 +91,11 @@ def test_open_ranges_and_no_date():
         "fecha_tipo": "compromiso",
     }
     assert resolve_dates("resumen del centro de control", WEDNESDAY).as_args() == {}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=80), st.dates(min_value=date(2001, 1, 1), max_value=date(2098, 12, 31)))
+def test_any_text_gives_an_ordered_range_or_none(text, today):
+    found = resolve_dates(text, today)
+    if found.desde and found.hasta:
+        assert found.desde <= found.hasta

@@ -7,6 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage
 
 from miot_harness.models.offline import OfflineChatModel
@@ -178,3 +180,20 @@ def test_bound_tools_get_a_tool_call_matching_the_json():
     decision = json.loads(reply.content)
     assert reply.tool_calls[0]["name"] == decision["tool"] == "coordinador_auditoria_pod"
     assert reply.tool_calls[0]["args"] == decision["args"]
+
+
+def test_a_prompt_without_tools_values_or_clock_answers_tool_null():
+    decision = decide("resumen del centro de control de hoy", tools=[])
+    assert decision == FilterDecision(
+        tool=None, args={}, rationale="Ninguna herramienta del catálogo responde la pregunta"
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=120))
+def test_any_question_gets_a_valid_decision(question):
+    decision = decide(question)
+    assert decision.tool is None or decision.tool.startswith("coordinador_")
+    tool = {t["name"]: t for t in load_tools()}.get(decision.tool)
+    allowed = set(tool["input_schema"]["properties"]) if tool else set()
+    assert set(decision.args) <= allowed

@@ -6,7 +6,7 @@ import json
 import re
 
 from langchain_core.callbacks import get_usage_metadata_callback
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from miot_harness.models.offline import OfflineChatModel
 from miot_harness.models.seat_protocol import AnalystVerdict, CriticReport
@@ -186,3 +186,16 @@ def test_analyst_never_second_guesses_a_single_ask_without_the_catalogue():
     verdict = AnalystVerdict.model_validate_json(reply)
     assert verdict.verdict == "need_more"
     assert "coordinador_cola_critica" in verdict.reason
+
+
+def test_anthropic_style_system_blocks_are_read_like_plain_text():
+    plain = synthesizer_messages("pregunta", [SCALAR])
+    system, question = plain
+    primer, _, rest = system.content.partition("\n\n# Asiento")
+    blocks = SystemMessage(
+        content=[
+            {"type": "text", "text": primer, "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "# Asiento" + rest},
+        ]
+    )
+    assert MODEL.invoke([blocks, question]).content == MODEL.invoke(plain).content

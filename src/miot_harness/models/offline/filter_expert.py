@@ -57,8 +57,9 @@ def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> li
     for clause in _CLAUSE_SPLIT.split(fold(question)):
         if not terms(clause):
             continue
-        top = index.rank(clause, neutral)[0]
-        fits = top.fits and top.score >= CLAUSE_MIN_SCORE
+        ranked = index.rank(clause, neutral)
+        top = ranked[0] if ranked else None
+        fits = top is not None and top.fits and top.score >= CLAUSE_MIN_SCORE
         if fits and all(top.name != c.name for c in by_clause):
             by_clause.append(top)
     return by_clause
@@ -126,7 +127,8 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     if used:
         return _next_step(wanted, used, index, by_name, args, prompt.question, neutral)
     previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
-    best = wanted[0] if wanted else index.rank(prompt.question, neutral)[0] if tools else None
+    ranked = index.rank(prompt.question, neutral)
+    best = wanted[0] if wanted else ranked[0] if ranked else None
     if isinstance(previous, dict) and previous.get("tool") in by_name:
         elliptic = bool(_FOLLOW_UP.match(fold(prompt.question)))
         if elliptic or (args and not wanted):

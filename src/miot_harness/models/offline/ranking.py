@@ -19,7 +19,7 @@ from miot_harness.models.offline.text import fold, terms
 K1 = 1.2
 B = 0.75
 # Lines naming the domain or keywords describe what the tool is about: count them thrice.
-_SALIENT_LINE = re.compile(r"^\s*(domain|dominio|keywords|palabras clave|@?meta)\b", re.I)
+_SALIENT_LINE = re.compile(r"^\s*(domain|dominio|keywords|palabras clave)\b", re.I)
 FIELD_BOOST = 3
 # A question is in scope when its best tool reaches this BM25 score...
 MIN_SCORE = 1.0
