@@ -123,7 +123,12 @@ def test_catalogue_claims_needs_terms_that_single_out_a_tool() -> None:
 
 
 def _golden_questions() -> list[tuple[str, str, str]]:
-    golden = yaml.safe_load((ROOT / "evals/golden/nexo/examples.yaml").read_text())
+    """Every question of every golden file (the main set and the held-out one)."""
+    golden = [
+        example
+        for path in sorted((ROOT / "evals/golden/nexo").glob("*.yaml"))
+        for example in yaml.safe_load(path.read_text())
+    ]
     cases = []
     for example in golden:
         questions = [example["question"]]
@@ -142,6 +147,6 @@ def test_golden_set_routing_is_exact_over_the_real_catalogue() -> None:
         for example, question, expected in cases
         if classify_route(question, catalogue, story).value != expected
     ]
-    assert len(cases) >= 40
+    assert len(cases) >= 90
     assert {expected for _, _, expected in cases} == {"nexo_query", "storytelling"}
     assert misses == []
