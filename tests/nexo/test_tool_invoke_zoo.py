@@ -79,7 +79,7 @@ async def test_twelve_rows_come_back_as_five_total_twelve_truncated(reader_tools
 async def test_total_count_comes_from_the_column_not_the_page(reader_tools):
     result, _ = await _invoke(reader_tools["coordinador_tabla"], {"limit": 3, "offset": 2})
     assert result.output.total_count == 12 and result.row_count == 3
-    assert [row.id for row in result.output.rows] == [3, 4, 5]
+    assert [row["id"] for row in result.output.rows] == [3, 4, 5]
     assert result.metadata.truncated is True
     small, _ = await _invoke(reader_tools["coordinador_tabla"], {"desde": "2026-11-10"})
     assert small.output.total_count == 4 and small.output.truncated is False

@@ -8,6 +8,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import asyncpg
@@ -163,6 +164,7 @@ class ToolArgument:
     default_sql: str | None
     default: Any
     variadic: bool = False
+    default_expression: str | None = None
 
 
 @dataclass(frozen=True)
@@ -216,21 +218,23 @@ class UnmappableSignature(ValueError):
     """A signature the harness cannot express as a typed tool."""
 
 
+_SQL_LIST_TOKEN = re.compile(r"'(?:[^']|'')*'|[(\[]|[)\]]|,")
+
+
 def split_sql_list(text: str | None) -> list[str]:
     """Split `pg_get_expr` output for argument defaults on top-level commas."""
     if not text:
         return []
-    items, depth, quoted, start = [], 0, False, 0
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char in "([":
+    items, depth, start = [], 0, 0
+    for token in _SQL_LIST_TOKEN.finditer(text):
+        mark = token.group()
+        if mark in "([":
             depth += 1
-        elif not quoted and char in ")]":
+        elif mark in ")]":
             depth -= 1
-        elif not quoted and depth == 0 and char == ",":
-            items.append(text[start:i].strip())
-            start = i + 1
+        elif mark == "," and depth == 0:
+            items.append(text[start : token.start()].strip())
+            start = token.end()
     items.append(text[start:].strip())
     return items
 
@@ -307,19 +311,24 @@ async def fetch_catalog(conn: asyncpg.Connection, schema: str) -> list[CatalogFu
 
 
 def _tool_argument(argument: CatalogArgument, description: ParsedDescription) -> ToolArgument:
+    name = argument_name(argument.sql_name)
+    labels = SHARED_ENUMS.get(name) or description.enums.get(argument.sql_name)
+    return _mapped_argument(argument, labels or description.enums.get(name))
+
+
+@lru_cache(maxsize=4096)
+def _mapped_argument(argument: CatalogArgument, labels: tuple[str, ...] | None) -> ToolArgument:
+    """Memoised: catalogues repeat the same filter parameters in many functions."""
     if not argument.sql_name:
         raise UnmappableSignature(f"argument {argument.position} has no name")
     name = argument_name(argument.sql_name)
     if not ARGUMENT_NAME.match(name):
         raise UnmappableSignature(f"argument {argument.sql_name!r} is not a plain identifier")
-    variadic = argument.mode == "v"
     base_type = python_type(argument.type)
     if base_type is None:
         raise UnmappableSignature(
             f"argument {argument.sql_name} has type {argument.type.name}, which has no JSON form"
         )
-    labels = SHARED_ENUMS.get(name) or description.enums.get(argument.sql_name)
-    labels = labels or description.enums.get(name)
     typed = (with_labels(argument.type, labels) if labels else None) or base_type
     default = parse_default(argument.default_sql)
     return ToolArgument(
@@ -330,7 +339,8 @@ def _tool_argument(argument: CatalogArgument, description: ParsedDescription) ->
         required=argument.default_sql is None,
         default_sql=argument.default_sql,
         default=None if default is NO_DEFAULT else default,
-        variadic=variadic,
+        variadic=argument.mode == "v",
+        default_expression=argument.default_sql if default is NO_DEFAULT else None,
     )
 
 
@@ -368,9 +378,11 @@ def _return_shape(function: CatalogFunction) -> tuple[ReturnKind, tuple[OutputCo
     return "scalar", ()
 
 
-def describe_function(function: CatalogFunction, tool_name: str) -> FunctionDescriptor:
+def describe_function(
+    function: CatalogFunction, tool_name: str, description: ParsedDescription | None = None
+) -> FunctionDescriptor:
     """The descriptor of one allowed function; raises `UnmappableSignature` with a reason."""
-    description = parse_pg_description(function.comment)
+    description = description or parse_pg_description(function.comment)
     arguments = tuple(_tool_argument(a, description) for a in function.inputs)
     kind, columns = _return_shape(function)
     return FunctionDescriptor(
@@ -415,8 +427,9 @@ def tool_names(functions: list[CatalogFunction], prefix: str) -> dict[int, str]:
     return names
 
 
-def _scope_reason(function: CatalogFunction) -> SkippedFunction | None:
-    description = parse_pg_description(function.comment)
+def _scope_reason(
+    function: CatalogFunction, description: ParsedDescription
+) -> SkippedFunction | None:
     if denied := is_denied(function.name, description):
         return SkippedFunction(function.signature, denied, "denied")
     if not function.name.startswith(TOOL_FUNCTION_PREFIX):
@@ -438,8 +451,10 @@ def describe_catalog(
     """Apply scope, denylist and privileges, then describe what remains (skips logged)."""
     result = IntrospectionResult()
     allowed = []
+    descriptions = {}
     for function in functions:
-        if skipped := _scope_reason(function):
+        descriptions[function.oid] = parse_pg_description(function.comment)
+        if skipped := _scope_reason(function, descriptions[function.oid]):
             logger.info("nexo: %s is not a tool: %s", skipped.signature, skipped.reason)
             result.skipped.append(skipped)
         else:
@@ -455,7 +470,7 @@ def describe_catalog(
             )
             continue
         try:
-            descriptor = describe_function(function, name)
+            descriptor = describe_function(function, name, descriptions[function.oid])
         except UnmappableSignature as exc:
             logger.warning("nexo: skipping %s: %s", function.signature, exc)
             result.skipped.append(SkippedFunction(function.signature, str(exc), "unmappable"))

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
 from miot_harness.nexo.pool import read_only_transaction
 from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
-from miot_harness.nexo.tool_models import build_input_model, build_output_model
+from miot_harness.nexo.tool_models import OUTPUT_MODELS, build_input_model
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import HarnessTool, ToolError, ToolMetadata, ToolResult
 
@@ -68,25 +70,32 @@ def _database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
     )
 
 
+def _plain_value(value: Any) -> Any:
+    """Numbers as JSON numbers: `numeric` arrives as Decimal, which would dump as a string."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _plain_row(record: asyncpg.Record) -> dict[str, Any]:
+    """A result row without the repeated total_count column, numerics as floats."""
+    return {key: _plain_value(value) for key, value in record.items() if key != TOTAL_COUNT_COLUMN}
+
+
 class NexoTool(HarnessTool):
     """Calls its function with named, bound arguments inside a read-only transaction."""
 
     def __init__(
         self, descriptor: FunctionDescriptor, pool: asyncpg.Pool, settings: HarnessSettings
     ) -> None:
-        input_model = build_input_model(descriptor, settings.nexo_max_limit)
-        output_model, row_model = build_output_model(descriptor, frozenset({TOTAL_COUNT_COLUMN}))
         super().__init__(
             descriptor.tool_name,
             render_tool_description(descriptor),
-            input_model,
-            output_model,
+            build_input_model(descriptor.arguments, settings.nexo_max_limit),
+            OUTPUT_MODELS[descriptor.return_kind],
             tenant_lock=settings.nexo_tenant_lock,
         )
         self.descriptor = descriptor
         self._pool = pool
         self._settings = settings
-        self._rows = TypeAdapter(list[row_model]) if row_model is not None else None
         self._has_total = any(c.name == TOTAL_COUNT_COLUMN for c in descriptor.columns)
         self._function = (
             f"{quote_identifier(descriptor.schema)}.{quote_identifier(descriptor.function)}"
@@ -154,17 +163,12 @@ class NexoTool(HarnessTool):
         )
 
     async def _table(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
-        assert self._rows is not None
-        records = [dict(record) for record in await conn.fetch(sql, *values)]
-        refreshed_at = oldest_refreshed_at(records) or await probe_refreshed_at(
-            conn, self._settings
-        )
-        total = (
-            int(records[0][TOTAL_COUNT_COLUMN] or 0)
-            if records and self._has_total
-            else len(records)
-        )
-        rows = self._rows.validate_python(records)
+        records = await conn.fetch(sql, *values)
+        rows = [_plain_row(record) for record in records]
+        refreshed_at = oldest_refreshed_at(rows) or await probe_refreshed_at(conn, self._settings)
+        total = len(rows)
+        if records and self._has_total:
+            total = int(records[0][TOTAL_COUNT_COLUMN] or 0)
         shown = rows[: self._settings.nexo_truncation_rows]
         metadata = self._metadata(refreshed_at, len(shown) < total)
         output = self.output_model(rows=shown, total_count=total, **metadata.model_dump())
@@ -172,13 +176,14 @@ class NexoTool(HarnessTool):
             output=output,
             metadata=metadata,
             row_count=len(rows),
-            returned_rows=self._rows.dump_python(rows, mode="json"),
+            returned_rows=to_jsonable_python(rows),
         )
 
     async def _single(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
         value = await conn.fetchval(sql, *values)
         if self.descriptor.return_kind == "json" and isinstance(value, str):
             value = json.loads(value)
+        value = _plain_value(value)
         refreshed_at = oldest_refreshed_at(value) or await probe_refreshed_at(conn, self._settings)
         metadata = self._metadata(refreshed_at, False)
         key = "data" if self.descriptor.return_kind == "json" else "value"

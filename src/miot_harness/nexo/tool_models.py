@@ -1,23 +1,22 @@
-"""Pydantic input and output models built from a function descriptor."""
+"""Pydantic input models built from a function's arguments, and the output model per shape."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from miot_harness.nexo.contract import LIMIT_ARGUMENT, OFFSET_ARGUMENT
-from miot_harness.nexo.introspect import FunctionDescriptor, OutputColumn, ToolArgument
-from miot_harness.nexo.type_mapping import python_type
+from miot_harness.nexo.introspect import ReturnKind, ToolArgument
 
 RESERVED_FIELD_NAMES = frozenset(dir(BaseModel))
+INPUT_MODEL_NAME = "ToolArguments"
 
 
 class NexoOutput(BaseModel):
     """Provenance every Nexo tool output carries, as a model sees it."""
-
-    model_config = ConfigDict(serialize_by_alias=True)
 
     source: str
     refreshed_at: datetime | None = None
@@ -29,23 +28,30 @@ class NexoOutput(BaseModel):
 class NexoTableOutput(NexoOutput):
     """At most `truncation_rows` rows, the function's total, and whether rows were cut."""
 
-    rows: list[Any]
+    rows: list[dict[str, Any]]
     total_count: int
 
 
 class NexoJsonOutput(NexoOutput):
+    """A json/jsonb function's document."""
+
     data: Any
 
 
 class NexoScalarOutput(NexoOutput):
+    """A scalar function's value."""
+
     value: Any
 
 
-def _model_name(tool_name: str, suffix: str) -> str:
-    return "".join(part.capitalize() for part in tool_name.split("_") if part) + suffix
+OUTPUT_MODELS: dict[ReturnKind, type[NexoOutput]] = {
+    "table": NexoTableOutput,
+    "json": NexoJsonOutput,
+    "scalar": NexoScalarOutput,
+}
 
 
-def _field_key(name: str) -> str:
+def field_key(name: str) -> str:
     """A Python-safe field name; the real name stays the alias the schema shows."""
     return f"{name}_" if name in RESERVED_FIELD_NAMES or name.startswith("model_") else name
 
@@ -57,8 +63,8 @@ def _input_field(argument: ToolArgument, max_limit: int) -> tuple[Any, Any]:
     elif argument.name == OFFSET_ARGUMENT:
         annotated = Annotated[annotated, Field(ge=0)]
     description = None
-    if argument.default_sql is not None and argument.default is None:
-        description = f"Por defecto: {argument.default_sql}"
+    if argument.default_expression is not None:
+        description = f"Por defecto: {argument.default_expression}"
     if argument.required:
         return annotated, Field(alias=argument.name, description=description)
     return annotated | None, Field(
@@ -66,42 +72,15 @@ def _input_field(argument: ToolArgument, max_limit: int) -> tuple[Any, Any]:
     )
 
 
-def build_input_model(descriptor: FunctionDescriptor, max_limit: int) -> type[BaseModel]:
-    """Arguments named without `p_`, defaults optional, enums as Literals, limit capped."""
-    fields = {
-        _field_key(argument.name): _input_field(argument, max_limit)
-        for argument in descriptor.arguments
-    }
+@lru_cache(maxsize=1024)
+def build_input_model(arguments: tuple[ToolArgument, ...], max_limit: int) -> type[BaseModel]:
+    """Arguments named without `p_`, defaults optional, enums as Literals, limit capped.
+
+    Cached by signature: functions sharing the filter contract share one model class.
+    """
+    fields = {field_key(a.name): _input_field(a, max_limit) for a in arguments}
     return create_model(  # type: ignore[call-overload, no-any-return]
-        _model_name(descriptor.tool_name, "Input"),
+        INPUT_MODEL_NAME,
         __config__=ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True),
         **fields,
     )
-
-
-def _row_field(column: OutputColumn) -> tuple[Any, Any]:
-    return column.python_type | None, Field(default=None, alias=column.name)
-
-
-def build_output_model(
-    descriptor: FunctionDescriptor, hidden_columns: frozenset[str]
-) -> tuple[type[NexoOutput], type[BaseModel] | None]:
-    """The output model for the return shape, and the row model for table functions."""
-    name = _model_name(descriptor.tool_name, "Output")
-    if descriptor.return_kind == "table":
-        row = create_model(  # type: ignore[call-overload]
-            _model_name(descriptor.tool_name, "Row"),
-            __config__=ConfigDict(serialize_by_alias=True, validate_by_name=True),
-            **{
-                _field_key(column.name): _row_field(column)
-                for column in descriptor.columns
-                if column.name not in hidden_columns
-            },
-        )
-        output = create_model(name, __base__=NexoTableOutput, rows=(list[row], ...))
-        return output, row
-    if descriptor.return_kind == "json":
-        return create_model(name, __base__=NexoJsonOutput), None
-    value_type = python_type(descriptor.return_type) or Any
-    scalar = create_model(name, __base__=NexoScalarOutput, value=(value_type | None, None))
-    return scalar, None
