@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from miot_harness.settings import load_settings
 from miot_harness.web import web_router
+from miot_harness.web.router import MAX_MARKDOWN_CHARS
 
 HOSTILE = '<script>window.pwned=1</script> y <img src=x onerror="window.pwned=1">'
 
@@ -77,3 +78,9 @@ async def test_render_rejects_a_body_without_markdown(client):
     assert response.status_code == 422
     locs = [error["loc"] for error in response.json()["detail"]]
     assert ["body", "markdown"] in locs
+
+
+async def test_render_rejects_markdown_over_the_cap(client):
+    response = await client.post("/ui/render", json={"markdown": "x" * (MAX_MARKDOWN_CHARS + 1)})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "markdown"]

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from miot_harness.settings import HarnessSettings, load_settings
 from miot_harness.web.markdown import render_markdown
 
-MAX_MARKDOWN_CHARS = 50_000
+# Far above any answer, and small enough that even a body of escaped astral characters
+# (12 JSON bytes each) stays under the API's 64 KiB body cap, so an over-long text gets 422.
+MAX_MARKDOWN_CHARS = 5_000
 ASSET_TYPES = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
@@ -85,7 +87,10 @@ def web_router(settings: HarnessSettings | None = None) -> APIRouter:
 
     @router.post(
         "/ui/render",
-        responses={422: {"description": "The body is not a JSON object with `markdown`"}},
+        responses={
+            413: {"description": "The body exceeds the server's size cap"},
+            422: {"description": "The body is not a JSON object with `markdown`"},
+        },
     )
     async def render(body: RenderRequest) -> RenderedAnswer:
         """Render an answer's Markdown on the server, raw HTML disabled."""
