@@ -61,6 +61,13 @@ class RouteTable:
     story_texts: Sequence[str] = field(default_factory=tuple)
 
 
+@dataclass
+class _Progress:
+    """How far a run got: the route survives a failure or timeout that comes after it."""
+
+    route: HarnessRoute | None = None
+
+
 @dataclass(frozen=True)
 class _Ending:
     answer: str
@@ -135,10 +142,10 @@ class HarnessSupervisor:
             tenant_id=ctx.tenant_id,
             user_id=ctx.user_id,
         )
-        route: HarnessRoute | None = None
+        progress = _Progress()
         try:
             async with asyncio.timeout(self.settings.run_timeout_s):
-                route, ending = await self._answer(request.message, ctx, emitter)
+                ending = await self._answer(request.message, ctx, emitter, progress)
         except TimeoutError:
             ending = _Ending(
                 answer="La consulta superó el tiempo máximo permitido y se detuvo.",
@@ -155,7 +162,7 @@ class HarnessSupervisor:
         self._close(emitter, ending)
         final = record.model_copy(
             update={
-                "route": route,
+                "route": progress.route,
                 "status": ending.status,
                 "answer": ending.answer,
                 "artifacts": ending.artifacts,
@@ -168,25 +175,26 @@ class HarnessSupervisor:
         return final
 
     async def _answer(
-        self, message: str, ctx: RunContext, emitter: RunEmitter
-    ) -> tuple[HarnessRoute, _Ending]:
+        self, message: str, ctx: RunContext, emitter: RunEmitter, progress: _Progress
+    ) -> _Ending:
         if self._before_run is not None:
             await self._before_run()
         verdict = self._gate(message, ctx.tenant_id, self.settings)
         route = classify_route(message, self.routes.catalogue_texts, self.routes.story_texts)
+        progress.route = route
         emitter.emit(HarnessEventType.ROUTE_SELECTED, AGENT, route=route.value, gated=bool(verdict))
         if verdict is not None:
             emitter.emit(HarnessEventType.ANSWER_COMPLETED, AGENT, chars=len(verdict.message))
-            return route, _Ending(verdict.message, RunStatus.REFUSED, verdict.reason)
+            return _Ending(verdict.message, RunStatus.REFUSED, verdict.reason)
         runner, reason = self._runner(route)
         if runner is None:
             notice = disabled_notice(route, reason)
             emitter.emit(HarnessEventType.ANSWER_COMPLETED, AGENT, chars=len(notice))
-            return route, _Ending(notice, RunStatus.COMPLETED, RefusalReason.NEXO_DISABLED)
+            return _Ending(notice, RunStatus.COMPLETED, RefusalReason.NEXO_DISABLED)
         outcome = await runner(message, ctx, emitter.publish)
         plan_key = "nexo_plan" if route is HarnessRoute.NEXO_QUERY else "story_plan"
         artifacts = {plan_key: outcome.plan, "evidence": outcome.evidence}
-        return route, _Ending(
+        return _Ending(
             outcome.answer, outcome.status, outcome.refusal_reason, artifacts, outcome.failure
         )
 

@@ -218,6 +218,7 @@ async def test_a_graph_exception_ends_failed_with_run_failed_and_is_stored(store
         UserRequest(message=NEXO_QUESTION), tenant_id="mintral", user_id="a"
     )
     assert record.status is RunStatus.FAILED
+    assert record.route is HarnessRoute.NEXO_QUERY
     assert _types(record)[-1] == "run.failed"
     assert "se cayó el grafo" in record.events[-1].payload["reason"]
     assert record.events[-1].payload["tool_calls"] == 1
