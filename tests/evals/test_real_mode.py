@@ -18,7 +18,12 @@ from miot_harness.evals.run_golden import app
 
 GOLDEN = Path(__file__).parents[2] / "evals" / "golden" / "nexo" / "examples.yaml"
 EXAMPLES = load_golden(GOLDEN, load_catalogue(None))
-ONLY = ("cc-resumen-hoy", "tenant-logisur-resumen", "hilo-cola-rm-luego-valparaiso")
+ONLY = (
+    "cc-resumen-hoy",
+    "tenant-logisur-resumen",
+    "hilo-cola-rm-luego-valparaiso",
+    "stale-resumen-3h",
+)
 ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 
@@ -99,6 +104,9 @@ def test_real_mode_through_an_openai_compatible_server(
     [path] = tmp_path.glob("*.json")
     real = json.loads(path.read_text())["modes"]["real"]
     assert set(real["models"].values()) == {"openai:stub-model"}
+    # A configured database gives no owner role, so snapshots cannot be aged: skipped, said so.
+    assert real["skipped"] == ["stale-resumen-3h"] and "skipping 1 stale-data" in result.output
+    assert real["aggregates"]["examples"] == len(ONLY) - 1
     assert real["settings"]["nexo_dsn"] == "set"
     assert demo_db_clone.harness_dsn.split("@")[0] not in path.read_text()
     metrics = real["aggregates"]["metrics"]

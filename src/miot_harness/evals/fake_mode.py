@@ -105,6 +105,6 @@ async def open_fake_session(
                 supervisor = HarnessSupervisor(
                     fake, store, routes, gate=check_request, seat_models=seat_names
                 )
-                yield EvalSession(supervisor, fake, prepare), seat_names
+                yield EvalSession(supervisor, fake, prepare, ages_snapshots=True), seat_names
         finally:
             await store.close()

@@ -62,7 +62,10 @@ async def open_runtime_session(
         if owner_dsn is None and demo:
             owner_dsn = await demo_owner_dsn(runtime.settings)
         prepare = stale_preparer(owner_dsn) if owner_dsn else no_preparation
-        yield EvalSession(runtime.supervisor, runtime.settings, prepare), dict(runtime.seat_models)
+        session = EvalSession(
+            runtime.supervisor, runtime.settings, prepare, ages_snapshots=owner_dsn is not None
+        )
+        yield session, dict(runtime.seat_models)
 
 
 @asynccontextmanager

@@ -89,11 +89,20 @@ async def _run_examples(
     model: str | None,
     catalogue: ToolCatalogue,
     console: Console,
-) -> tuple[list[ExampleResult], dict[str, str], HarnessSettings]:
+) -> tuple[list[ExampleResult], list[str], dict[str, str], HarnessSettings]:
+    """Every runnable example's result, the ids skipped, the seat models and the settings."""
     from miot_harness.evals.modes import open_mode
 
     results = []
     async with open_mode(mode.value, settings, model, catalogue) as (session, models):
+        skipped = [e.id for e in examples if not session.runnable(e)]
+        if skipped:
+            console.print(
+                f"skipping {len(skipped)} stale-data example(s): snapshots can be aged only "
+                f"on the embedded demo database ({', '.join(skipped)})",
+                highlight=False,
+            )
+        examples = [e for e in examples if session.runnable(e)]
         progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -109,7 +118,7 @@ async def _run_examples(
                 progress.update(task, current=example.id)
                 results.append(await session.run_example(example))
                 progress.advance(task)
-        return results, models, session.settings
+        return results, skipped, models, session.settings
 
 
 @app.command()
@@ -180,7 +189,7 @@ def main_command(
 
     try:
         judge_setup = judge_model(judge, settings) if judge else None
-        results, models, run_settings = asyncio.run(
+        results, skipped, models, run_settings = asyncio.run(
             _run_examples(mode, examples, settings, model, tool_catalogue, console)
         )
     except ModeConfigError as exc:
@@ -196,6 +205,7 @@ def main_command(
         "settings": public_settings(run_settings),
         "models": models,
         "aggregates": aggregates,
+        "skipped": skipped,
         "examples": [r.model_dump(mode="json") for r in results],
     }
     path = write_mode_section(results_dir, short_sha(), section_key(mode, golden), section)

@@ -41,17 +41,28 @@ async def no_preparation(example: GoldenExample) -> AsyncIterator[None]:
 
 
 class EvalSession:
-    """Runs golden examples through a supervisor, one thread per example."""
+    """Runs golden examples through a supervisor, one thread per example.
+
+    `ages_snapshots` says whether `prepare` can make snapshots `stale_minutes` old; without
+    it the stale examples cannot be staged and are skipped.
+    """
 
     def __init__(
         self,
         supervisor: Supervisor,
         settings: HarnessSettings,
         prepare: ExamplePreparer = no_preparation,
+        *,
+        ages_snapshots: bool = False,
     ) -> None:
         self.supervisor = supervisor
         self.settings = settings
         self.prepare = prepare
+        self.ages_snapshots = ages_snapshots
+
+    def runnable(self, example: GoldenExample) -> bool:
+        """Whether this session can stage what `example` needs."""
+        return example.stale_minutes is None or self.ages_snapshots
 
     async def run_example(self, example: GoldenExample) -> ExampleResult:
         """Every turn of `example` in one thread, scored; an exception fails the example."""
