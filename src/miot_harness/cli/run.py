@@ -163,12 +163,29 @@ def render_record(
             calls.add_row(str(payload.get("tool")), "-", "-", str(payload.get("message")), "-")
     if calls.row_count:
         console.print(calls)
-    for event in record.events:
-        if event.type.value == "freshness.warning":
-            age = event.payload.get("age_minutes")
-            console.print(f"[yellow]Datos desactualizados[/]: hace {age} min")
+    console.print(_freshness(record, settings))
     console.print(_timings(record))
     console.print()
+
+
+def _freshness(record: HarnessRunRecord, settings: HarnessSettings) -> str:
+    """The oldest refresh time the run cited, its age, and whether the judge warned."""
+    stamps = [
+        datetime.fromisoformat(event.payload["refreshed_at"])
+        for event in record.events
+        if event.type.value == "tool.completed" and event.payload.get("refreshed_at")
+    ]
+    if not stamps:
+        return "[dim]Frescura: sin datos consultados[/]"
+    oldest = min(stamps)
+    age = ((record.finished_at or oldest) - oldest).total_seconds() / 60
+    warned = any(event.type.value == "freshness.warning" for event in record.events)
+    colour, label = ("yellow", "desactualizados") if warned else ("green", "frescos")
+    return (
+        f"Frescura: [{colour}]{label}[/], actualizados "
+        f"{_local(oldest.isoformat(), settings.timezone)} ({settings.timezone}), "
+        f"hace {age:.0f} min"
+    )
 
 
 def _timings(record: HarnessRunRecord) -> str:
