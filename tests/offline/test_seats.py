@@ -9,6 +9,7 @@ from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from miot_harness.models.offline import OfflineChatModel
+from miot_harness.models.offline.synthesizer import table_columns
 from miot_harness.models.seat_protocol import AnalystVerdict, CriticReport
 from offline.prompts import (
     analyst_messages,
@@ -54,6 +55,7 @@ def numbers(text: str) -> set[str]:
 
 def test_kpis_as_a_compact_list_citing_refresh_time():
     text = answer([KPIS])
+    assert "- **totales por estado**:\n  - en transito: 310\n  - entregado: 1203" in text
     assert "- **n criticos**: 14" in text
     assert "- **tasa cumplimiento pct**: 91.5" in text
     assert "datos actualizados a las 08:48, hace 7 min" in text
@@ -63,8 +65,8 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
 
 def test_table_shows_rows_and_the_total():
     text = answer([TABLE])
-    assert "| cliente | codigo | notas |" in text
-    assert "| Andes Market | SV-0000012 |" in text
+    assert "| codigo | cliente | notas |" in text  # identifiers, labels, then free text
+    assert "| SV-0000012 | Andes Market |" in text
     assert "_Mostrando 2 de 63._" in text
 
 
@@ -199,3 +201,31 @@ def test_anthropic_style_system_blocks_are_read_like_plain_text():
         ]
     )
     assert MODEL.invoke([blocks, question]).content == MODEL.invoke(plain).content
+
+
+def test_table_columns_put_identifiers_and_labels_before_measures():
+    rows = [
+        {"brecha_capacidad": -40, "capacidad": 400, "centro": "CD Quilicura",
+         "fecha_entrega": "2026-11-25T14:39:00Z", "codigo": "SV-0000001",
+         "notas": "Portón verde, timbre malo, llamar antes de llegar", "transportista": "Ruta Sur",
+         "refreshed_at_servicios": "2026-11-25T08:48:00-03:00", "total_count": 9},
+    ]  # fmt: skip
+    assert table_columns(rows) == [
+        "codigo", "centro", "transportista", "brecha_capacidad", "capacidad", "fecha_entrega",
+        "notas",
+    ]  # fmt: skip
+
+
+def test_nested_detail_gets_sub_bullets_and_never_a_count():
+    detail = evidence_item(
+        "coordinador_servicio_detalle",
+        {"data": {"codigo": "SV-0000123",
+                  "servicio": {"cliente": "ElectroSur", "estado": "entregado"},
+                  "eventos": [{"tipo": f"evento_{i}"} for i in range(9)]}},
+        args={"codigo": "SV-0000123"},
+    )  # fmt: skip
+    text = answer([detail])
+    assert "- **servicio**:\n  - cliente: ElectroSur\n  - estado: entregado" in text
+    assert "  - tipo evento_4\n  - …" in text
+    assert "evento_5" not in text
+    assert "9" not in text  # the list size is never written
