@@ -109,6 +109,8 @@ _OVERRIDE_PATTERNS = [
     r"\b(nuevas instrucciones|new instructions)\b",
     r"\b(cambia|cambiar|usa|usar|switch|change|use|set|pon|poner)\b[\w\s]{0,15}?\btenant\b",
     r"\b(como|as)\s+(el\s+|the\s+)?tenant\b",
+    r"\b(tengo|tiene|con|i have|with)\s+(permiso|permisos|autorizacion|acceso|access|permission)"
+    r"\s+(de\s+|of\s+)?(gerencia|admin|administrador|superusuario|root|total|full|dba)\b",
 ]
 _OVERRIDE = re.compile("|".join(f"(?:{p})" for p in _OVERRIDE_PATTERNS))
 
@@ -190,6 +192,18 @@ _TARGET_WINDOW = 5
 _MARKER_WINDOW = 2
 
 
+_NAMED_TENANT = re.compile(
+    r"\b(?:tenant|tenants|cliente tenant)\s+(?:de\s+|del\s+|of\s+)?([a-z0-9_\-]+)"
+)
+_NOT_A_NAME = {"es", "esta", "is", "actual", "current", "que", "id", "lock", "y", "and", "o", "or"}
+
+
+def _names_another_tenant(text: str, tenant_lock: str) -> bool:
+    """A question asking for a named tenant's data that is not the one this harness serves."""
+    lock = normalise(tenant_lock)
+    return any(name not in _NOT_A_NAME and name != lock for name in _NAMED_TENANT.findall(text))
+
+
 def _is_target(token: str) -> bool:
     return token in _TARGETS or bool(_SV_CODE.match(token))
 
@@ -252,8 +266,8 @@ def _decoded_fragments(text: str) -> list[str]:
     return found
 
 
-def _unsafe(text: str) -> bool:
-    """SQL, denied function names, instruction overrides, write requests or encoded text."""
+def _unsafe(text: str, tenant_lock: str) -> bool:
+    """SQL, denied function names, overrides (another tenant too), writes or encoded text."""
     plain = normalise(text)
     squeezed = re.sub(r"[^a-z0-9]", "", plain)
     return bool(
@@ -261,6 +275,7 @@ def _unsafe(text: str) -> bool:
         or _DENIED_NAMES.search(plain)
         or any(word in squeezed for word in _SQUEEZED_DENIED)
         or _OVERRIDE.search(plain)
+        or _names_another_tenant(plain, tenant_lock)
         or _write_request(plain)
         or _decoded_fragments(text)
     )
@@ -268,10 +283,11 @@ def _unsafe(text: str) -> bool:
 
 def check_request(message: str, tenant_id: str, settings: HarnessSettings) -> GateVerdict | None:
     """A refusal for another tenant or an unsafe request, or None when the request may run."""
-    if tenant_id.strip().casefold() != settings.nexo_tenant_lock.strip().casefold():
+    # Exact, like the tools' own tenant lock: "Mintral" is not "mintral".
+    if tenant_id != settings.nexo_tenant_lock:
         return GateVerdict(
             reason=RefusalReason.TENANT, message=tenant_message(settings.nexo_tenant_lock)
         )
-    if _unsafe(message):
+    if _unsafe(message, settings.nexo_tenant_lock):
         return GateVerdict(reason=RefusalReason.UNSAFE, message=UNSAFE_MESSAGE)
     return None
