@@ -157,3 +157,32 @@ def test_another_golden_file_gets_its_own_section(tmp_path, no_keys):
     modes = json.loads(path.read_text())["modes"]
     assert set(modes) == {"static", "static:holdout"}
     assert modes["static:holdout"]["golden"] == str(holdout)
+
+
+def test_a_missed_threshold_exits_1_after_writing_the_result(tmp_path, no_keys):
+    result = invoke(
+        "--mode",
+        "fake",
+        "--only",
+        "cc-resumen-hoy",
+        "--max-model-calls-per-run",
+        "1",
+        "--min-route",
+        "1",
+        "--results-dir",
+        str(tmp_path),
+    )
+    assert result.exit_code == 1
+    assert "model calls per run 3.00 > 1.00" in result.output
+    assert "--min-route" not in result.output
+    [path] = tmp_path.glob("*.json")
+    assert json.loads(path.read_text())["modes"]["fake"]["aggregates"]["examples"] == 1
+
+
+def test_judge_without_its_key_exits_2(tmp_path, no_keys):
+    result = invoke("--mode", "fake", "--judge", "claude-opus-4-1", "--results-dir", str(tmp_path))
+    assert (
+        result.exit_code == 2
+        and "--judge" in result.output
+        and "ANTHROPIC_API_KEY" in result.output
+    )

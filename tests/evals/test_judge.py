@@ -3,7 +3,7 @@
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from miot_harness.evals.judge import JUDGE_PROMPT, judge_results, parse_verdict
+from miot_harness.evals.judge import JUDGE_PROMPT, Judge, judge_results, parse_verdict
 from miot_harness.evals.outcome import ExampleResult, TurnResult
 from miot_harness.evals.scorers import Usage
 
@@ -51,9 +51,10 @@ async def test_judge_scores_answered_turns_and_keeps_malformed_replies():
         example("b", turn("refused", "No puedo.")),
         example("c", turn("completed", "Hay 42.")),
     ]
-    prompt = JUDGE_PROMPT.read_text(encoding="utf-8")
-    judged = await judge_results(model, "fake-judge", prompt, results)
+    judge = Judge("fake-judge", model, JUDGE_PROMPT.read_text(encoding="utf-8"))
+    judged = await judge_results(judge, results)
     assert [v["id"] for v in judged["turns"]] == ["a", "c"]
+    assert judged["model"] == "fake-judge"
     assert judged["turns"][0]["domain_fidelity"] == 5 and "error" in judged["turns"][1]
     assert judged["means"] == {
         "operational_helpfulness": 4.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,17 @@ def judge_input(
     return json.dumps(document, ensure_ascii=False, default=str)
 
 
-def judge_model(name: str, settings: HarnessSettings) -> tuple[Any, str]:
-    """The judge's chat model and prompt; a missing key or prompt raises `ModeConfigError`."""
+@dataclass(frozen=True)
+class Judge:
+    """The judge's model name, chat model and system prompt."""
+
+    name: str
+    model: Any
+    prompt: str
+
+
+def judge_model(name: str, settings: HarnessSettings) -> Judge:
+    """The judge for `--judge NAME`; a missing key or prompt raises `ModeConfigError`."""
     from miot_harness.evals.modes import ModeConfigError
     from miot_harness.models.factory import ModelConfigError, get_chat_model
 
@@ -58,14 +68,12 @@ def judge_model(name: str, settings: HarnessSettings) -> tuple[Any, str]:
     except OSError as exc:
         raise ModeConfigError(f"--judge needs {JUDGE_PROMPT}: {exc}") from exc
     try:
-        return get_chat_model(name, settings), prompt
+        return Judge(name, get_chat_model(name, settings), prompt)
     except ModelConfigError as exc:
         raise ModeConfigError(f"--judge: {exc}") from exc
 
 
-async def judge_results(
-    model: Any, name: str, prompt: str, results: list[ExampleResult]
-) -> dict[str, Any]:
+async def judge_results(judge: Judge, results: list[ExampleResult]) -> dict[str, Any]:
     """Judge every answered (not refused) turn; a malformed reply is kept as an error."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
@@ -77,7 +85,8 @@ async def judge_results(
             document = judge_input(turn.question, turn.tools, turn.args, turn.evidence, turn.answer)
             entry: dict[str, Any] = {"id": result.id, "turn": index + 1}
             try:
-                reply = await model.ainvoke([SystemMessage(prompt), HumanMessage(document)])
+                messages = [SystemMessage(judge.prompt), HumanMessage(document)]
+                reply = await judge.model.ainvoke(messages)
                 entry |= parse_verdict(str(reply.content)).model_dump()
             except Exception as exc:
                 entry["error"] = f"{type(exc).__name__}: {exc}"
@@ -87,4 +96,4 @@ async def judge_results(
         axis: round(statistics.fmean(v[axis] for v in scored), 2) if scored else None
         for axis in AXES
     }
-    return {"model": name, "advisory": True, "means": means, "turns": verdicts}
+    return {"model": judge.name, "advisory": True, "means": means, "turns": verdicts}

@@ -188,16 +188,15 @@ def main_command(
     from miot_harness.evals.modes import ModeConfigError
 
     try:
-        judge_setup = judge_model(judge, settings) if judge else None
+        chosen_judge = judge_model(judge, settings) if judge else None
         results, skipped, models, run_settings = asyncio.run(
             _run_examples(mode, examples, settings, model, tool_catalogue, console)
         )
     except ModeConfigError as exc:
         raise _fail(console, str(exc), EXIT_CONFIG) from None
     aggregates = aggregate(results)
-    if judge and judge_setup is not None:
-        chat, prompt = judge_setup
-        section["judge"] = asyncio.run(judge_results(chat, judge, prompt, results))
+    if chosen_judge is not None:
+        section["judge"] = asyncio.run(judge_results(chosen_judge, results))
     wall_s = time.perf_counter() - started_wall
     section |= {
         "finished_at": _stamp(),
