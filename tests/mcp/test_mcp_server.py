@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp import Client
 from miot_harness.events import HarnessEventType, RunEmitter
-from miot_harness.mcp.serve import http_app
+from miot_harness.mcp.serve import http_app, stdout_to_stderr
 from miot_harness.mcp.server import build_mcp_server
 from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus, UserRequest
 from miot_harness.settings import load_settings
@@ -215,3 +216,13 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_boot_output_goes_to_stderr(capfd):
+    with stdout_to_stderr():
+        print("arranque")
+        subprocess.run(["echo", "hijo"], check=True)
+    print("protocolo")
+    out, err = capfd.readouterr()
+    assert out == "protocolo\n"
+    assert err == "arranque\nhijo\n"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager, redirect_stdout
 from typing import TYPE_CHECKING
 
 from miot_harness.runtime import database_configured, open_runtime
@@ -15,14 +19,34 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MCP_HTTP_PATH = "/mcp"
 
 
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout (Python or child processes) to stderr meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 async def serve_stdio(settings: HarnessSettings) -> None:
     """Serve one client on stdin/stdout until it disconnects (the SDK keeps stdout for frames)."""
     from mcp.server.stdio import stdio_server
 
     from miot_harness.mcp.server import build_mcp_server
 
-    # With no database configured the embedded demo database is used, as `ask` does.
-    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+    async with AsyncExitStack() as stack:
+        # Boot may start the embedded demo database (no database configured, as `ask` does);
+        # nothing it prints may reach stdout before the protocol owns it.
+        with stdout_to_stderr():
+            runtime = await stack.enter_async_context(
+                open_runtime(settings, demo=not database_configured(settings))
+            )
         server = build_mcp_server(runtime, settings)
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
