@@ -10,11 +10,12 @@ from miot_harness.settings import HarnessSettings
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 THREADS_FILE = "threads.sqlite"
 
 
-def _serde():  # type: ignore[no-untyped-def]
+def _serde() -> JsonPlusSerializer:
     """Deserialise only LangGraph's safe types plus the Nexo state's own models."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 

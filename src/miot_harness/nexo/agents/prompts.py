@@ -68,7 +68,6 @@ Responde solo con JSON: {"ok": true | false, "concerns": ["..."]}.""",
 Resume la conversación en español en pocas líneas: qué preguntó el usuario, qué
 herramientas y filtros se usaron y qué se respondió. Conserva fechas, regiones, clientes y
 demás filtros tal como aparecen. Responde solo con el resumen.""",
-    "narrator": "",
 }
 
 
