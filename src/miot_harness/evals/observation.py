@@ -48,16 +48,7 @@ def _parse_stamp(value: Any) -> datetime | None:
 
 
 def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
-    """Model calls and tokens: the closing event's totals, else the sum of `agent.turn`."""
-    for event in record.events:
-        closing = event.type in (HarnessEventType.RUN_COMPLETED, HarnessEventType.RUN_FAILED)
-        if closing and "model_calls" in event.payload:
-            payload = event.payload
-            return (
-                int(payload.get("model_calls") or 0),
-                int(payload.get("input_tokens") or 0),
-                int(payload.get("output_tokens") or 0),
-            )
+    """Model calls and tokens: the sum over the run's `agent.turn` events."""
     turns = [e.payload for e in record.events if e.type == HarnessEventType.AGENT_TURN]
     return (
         sum(int(t.get("model_calls") or 0) for t in turns),
@@ -67,11 +58,11 @@ def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
 
 
 def _refusal_reason(record: HarnessRunRecord) -> str | None:
-    for event in reversed(record.events):
+    """The reason `run.completed` gives (a failed run ends with `run.failed`, and none)."""
+    for event in record.events:
         if event.type == HarnessEventType.RUN_COMPLETED and event.payload.get("refusal_reason"):
             return str(event.payload["refusal_reason"])
-    reason = record.artifacts.get("refusal_reason")
-    return str(reason) if reason else None
+    return None
 
 
 def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
