@@ -7,6 +7,7 @@ from miot_harness.events import HarnessEventType, make_event
 from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
 
 STAMP = datetime(2026, 11, 25, 17, 5, tzinfo=UTC)
+TOOL = "coordinador_conteo_servicios"
 
 
 def record(*events, status=RunStatus.COMPLETED, answer="Hay 42.") -> HarnessRunRecord:
@@ -27,19 +28,17 @@ def test_tools_stamps_usage_and_evidence_come_from_the_events():
     run = record(
         make_event(HarnessEventType.AGENT_TURN, "filter_expert", model_calls=1, input_tokens=900,
                    output_tokens=40),
-        make_event(HarnessEventType.TOOL_STARTED, "data_fetcher", tool="coordinador_conteo_servicios",
+        make_event(HarnessEventType.TOOL_STARTED, "data_fetcher", tool=TOOL,
                    args={"comuna": "Maipú"}),
-        make_event(HarnessEventType.TOOL_COMPLETED, "data_fetcher",
-                   tool="coordinador_conteo_servicios", refreshed_at=STAMP.isoformat()),
+        make_event(HarnessEventType.TOOL_COMPLETED, "data_fetcher", tool=TOOL,
+                   refreshed_at=STAMP.isoformat()),
         make_event(HarnessEventType.AGENT_TURN, "synthesizer", model_calls=1, input_tokens=700,
                    output_tokens=60),
         make_event(HarnessEventType.RUN_COMPLETED, "supervisor", status="completed",
                    refusal_reason=None),
     )  # fmt: skip
     obs = observe(run, latency_ms=12.5)
-    assert [(c.tool, c.args) for c in obs.tool_calls] == [
-        ("coordinador_conteo_servicios", {"comuna": "Maipú"})
-    ]
+    assert [(c.tool, c.args) for c in obs.tool_calls] == [(TOOL, {"comuna": "Maipú"})]
     assert obs.refresh_stamps == [STAMP]
     assert (obs.model_calls, obs.input_tokens, obs.output_tokens) == (2, 1600, 100)
     assert obs.route == "nexo_query" and obs.refusal_reason is None and obs.latency_ms == 12.5
