@@ -72,7 +72,7 @@ def main() -> None:
             f"{report.size_bytes / 1e6:,.0f}",
             f"{scale / wall:,.0f}",
         )
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

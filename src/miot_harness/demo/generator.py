@@ -326,8 +326,11 @@ class DemoGenerator:
     ) -> list[Row]:
         conductor = driver.nombre if driver else None
         span = t_final - creacion
-        at = lambda fraction: creacion + span * fraction  # noqa: E731
         legs: list[Row] = []
+
+        def at(fraction: float) -> datetime:
+            """A moment between creation and the final time, so legs are always in order."""
+            return creacion + span * fraction
 
         def leg(tipo: str, intento: int, leg_estado: str, inicio: object, fin: object) -> None:
             legs.append((self._next_leg_id, sid, tipo, intento, leg_estado, inicio, fin, conductor))
