@@ -73,7 +73,12 @@ async def test_follow_ups_reuse_the_previous_filters_and_change_only_what_change
         first = await ask(graph, "¿servicios en riesgo hoy en la RM?", settings)
         second = await ask(graph, "ahora solo para Valparaíso", settings)
         third = await ask(graph, "¿y ayer?", settings)
+        stored = (await graph.aget_state(run_config(ctx(), settings))).values
 
+    # Reducer channels start empty each run: the checkpoint holds only the last run's items.
+    assert stored["_events"] == third.events
+    assert len(stored["evidence"]) == 1 and stored["turn_count"] == 1
+    assert len(stored["messages"]) == 6
     assert (settings.data_dir / THREADS_FILE).exists()
     base = {"region": "Metropolitana", "eta_clasificacion": "en_riesgo",
             "fecha_desde": "2026-11-25", "fecha_hasta": "2026-11-25"}  # fmt: skip
