@@ -20,6 +20,7 @@ from api_support import (
 
 from miot_harness.api.app import MAX_BODY_BYTES, create_app
 from miot_harness.schemas import MAX_MESSAGE_CHARS
+from miot_harness.store import open_run_store
 
 QUESTION = {"message": "¿cuántos servicios hay hoy en la RM?"}
 AUTH = bearer(MINTRAL_KEY)
@@ -173,3 +174,41 @@ async def test_a_broken_turn_ends_the_run_failed_with_its_event(keyed_app, box: 
     record = response.json()
     assert response.status_code == 200 and record["status"] == "failed"
     assert record["events"][-1]["type"] == "run.failed"
+
+
+async def test_shutdown_lets_a_running_run_finish_and_be_stored(keyed_app, box: RuntimeBox) -> None:
+    lifespan = keyed_app.router.lifespan_context(keyed_app)
+    await lifespan.__aenter__()
+    transport = httpx.ASGITransport(app=keyed_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        runtime = box.get()
+        runtime.turns.hold()
+        pending = asyncio.create_task(client.post("/runs", json=QUESTION, headers=AUTH))
+        await runtime.turns.started.wait()
+        shutdown = asyncio.create_task(lifespan.__aexit__(None, None, None))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not shutdown.done() and box.closed == 0
+        runtime.turns.release()
+        await shutdown
+        response = await pending
+    assert response.status_code == 200 and response.json()["status"] == "completed"
+    assert box.closed == 1
+    store = await open_run_store(keyed_app.state.api.settings)
+    try:
+        stored = await store.get(response.json()["run_id"], "mintral")
+    finally:
+        await store.close()
+    assert stored is not None and stored.status == "completed"
+
+
+async def test_a_422_does_not_echo_the_request(keyed_app) -> None:
+    body = {"message": "s3cret-token " * 400, "thread_id": "s3cret thread"}
+    async with asgi_client(keyed_app) as client:
+        response = await client.post("/runs", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert "s3cret" not in response.text
+    assert {tuple(issue["loc"]) for issue in response.json()["detail"]} == {
+        ("body", "message"),
+        ("body", "thread_id"),
+    }

@@ -9,7 +9,8 @@ import json
 import logging
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -98,14 +99,21 @@ class ApiKeyRing:
         return found
 
 
-def presented_key(request: Request) -> str | None:
-    """The key from `Authorization: Bearer <key>`, else from `X-API-Key`."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    api_key = request.headers.get("x-api-key", "").strip()
-    return api_key or None
+# Declared as security schemes so the OpenAPI document says how to authenticate; neither
+# raises on its own, so one missing header is fine when the other carries the key.
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False, description="`Authorization: Bearer <key>` (MIOT_HARNESS_API_KEYS)"
+)
+API_KEY_SCHEME = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="The same key in `X-API-Key`"
+)
+
+
+def presented_key(bearer: HTTPAuthorizationCredentials | None, api_key: str | None) -> str | None:
+    """The key from `Authorization: Bearer`, else from `X-API-Key`."""
+    if bearer is not None and bearer.credentials.strip():
+        return bearer.credentials.strip()
+    return api_key.strip() if api_key and api_key.strip() else None
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -190,11 +198,10 @@ class Caller:
         return Principal(tenant_id=tenant_id or self.default_tenant, user_id=user_id or OPEN_USER)
 
 
-def authenticate(request: Request, keys: ApiKeyRing, default_tenant: str) -> Caller:
+def authenticate(key: str | None, keys: ApiKeyRing, default_tenant: str) -> Caller:
     """Check the presented key (401 when keys exist and it is missing or wrong)."""
     if keys.is_open:
         return Caller(key_owner=None, default_tenant=default_tenant)
-    key = presented_key(request)
     if key is None:
         raise unauthorized("missing API key: send Authorization: Bearer <key> or X-API-Key")
     owner = keys.owner_of(key)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 
-from miot_harness.api.auth import ApiKeyRing, Caller, authenticate
+from miot_harness.api.auth import (
+    API_KEY_SCHEME,
+    BEARER_SCHEME,
+    ApiKeyRing,
+    Caller,
+    authenticate,
+    presented_key,
+)
 from miot_harness.api.metrics import HarnessMetrics
 from miot_harness.api.runs import RunLauncher
 from miot_harness.api.runtime_port import ApiRuntime
@@ -44,10 +53,15 @@ def launcher_of(request: Request) -> RunLauncher:
     return api_state(request).booted()[1]
 
 
-def caller(request: Request) -> Caller:
+def caller(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
+    api_key: Annotated[str | None, Security(API_KEY_SCHEME)],
+) -> Caller:
     """FastAPI dependency: the authenticated caller of this request (401 otherwise)."""
     state = api_state(request)
-    return authenticate(request, state.keys, state.settings.nexo_tenant_lock)
+    key = presented_key(bearer, api_key)
+    return authenticate(key, state.keys, state.settings.nexo_tenant_lock)
 
 
 def publish_nexo_state(app: FastAPI, runtime: ApiRuntime) -> None:
