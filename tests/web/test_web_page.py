@@ -95,6 +95,9 @@ async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
         "resumen del centro de control de hoy",
         "cola crítica de hoy en la Región Metropolitana",
     ]
+    # Each turn can bring its own plan and trace back into the panel.
+    await page.locator(".turn").nth(0).locator(".show-trace").click()
+    assert "coordinador_centro_control" in await page.locator("#plan").inner_text()
     assert watched.errors == [] and watched.dialogs == []
 
 

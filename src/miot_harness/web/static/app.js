@@ -348,6 +348,9 @@ async function fillTurn(turn, record) {
   if (reason) meta.appendChild(el("span", "badge reason", REASON_LABELS[reason] || reason));
   const badge = freshnessBadge(record);
   if (badge) meta.appendChild(badge);
+  const trace = meta.appendChild(el("button", "link show-trace", "Ver traza"));
+  trace.type = "button";
+  trace.addEventListener("click", () => showRecordTrace(record));
   const answer = body.appendChild(el("div", "answer"));
   await renderAnswer(answer, record.answer || "(sin respuesta)");
   const evidence = evidenceOf(record);
