@@ -63,3 +63,16 @@ def test_show_an_unknown_tool_fails(zoo_env):
 def test_missing_credentials_are_named(tmp_path):
     result = _run(["list"], {"MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(tmp_path)})
     assert result.exit_code == 2 and "no credentials file" in result.stderr
+
+
+def test_without_a_configured_database_the_embedded_demo_is_used(demo_cluster, demo_db):
+    env = {"MIOT_HARNESS_DATA_DIR": str(demo_cluster.layout.data_dir)}
+    result = _run(["list", "--json"], env)
+    assert result.exit_code == 0, result.output
+    names = [entry["name"] for entry in json.loads(result.stdout)["tools"]]
+    assert names[:3] == [
+        "coordinador_auditoria_pod",
+        "coordinador_catalogo",
+        "coordinador_centro_control",
+    ]
+    assert len(names) == 10

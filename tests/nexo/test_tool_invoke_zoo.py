@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -249,3 +250,32 @@ async def test_the_reader_role_cannot_write_even_outside_read_only(reader_pool):
             await conn.execute("INSERT INTO zoo.marca (valor) VALUES ('x')")
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute("SELECT zoo.fn_refresh_items()")
+
+
+async def test_a_backend_killed_mid_query_fails_cleanly_and_the_pool_recovers(
+    pg_server, zoo_db, descriptors, settings, owner_pool
+):
+    dsn = pg_server.dsn(zoo_db, ZOO_READER, ZOO_READER_PASSWORD)
+    pool = await create_nexo_pool(dsn, settings, min_size=1, max_size=1)
+    try:
+        slow = build_nexo_tool(descriptors["coordinador_lento"], pool, settings)
+        events = []
+        call = asyncio.create_task(slow.invoke({"segundos": 30}, CTX, events.append))
+        backend = None
+        while backend is None:
+            await asyncio.sleep(0.02)
+            backend = await owner_pool.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE '%fn_dx_lento%' "
+                "AND pid <> pg_backend_pid()"
+            )
+        assert await owner_pool.fetchval("SELECT pg_terminate_backend($1)", backend)
+        with pytest.raises(ToolError) as caught:
+            await call
+        assert caught.value.error_type == "database_unavailable"
+        assert events[-1].payload["error_type"] == "database_unavailable"
+        assert ZOO_READER_PASSWORD not in caught.value.message
+        tool = build_nexo_tool(descriptors["coordinador_conteo"], pool, settings)
+        result, _ = await _invoke(tool, {})
+        assert result.output.value == 12
+    finally:
+        await pool.close()

@@ -21,6 +21,10 @@ from miot_harness.tools import HarnessTool, ToolError, ToolMetadata, ToolResult
 TOTAL_COUNT_COLUMN = "total_count"
 UNAVAILABLE_ERRORS = (
     asyncpg.PostgresConnectionError,
+    # The server ended the session (terminated backend, shutdown, crash): the link is gone.
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
     ConnectionError,
     OSError,
@@ -60,9 +64,7 @@ def _database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
         return ToolError("read_only_violation", f"the function tried to write: {exc}")
     if isinstance(exc, asyncpg.InsufficientPrivilegeError):
         return ToolError("database_permission", str(exc))
-    if isinstance(exc, asyncpg.PostgresError) and not isinstance(
-        exc, asyncpg.PostgresConnectionError
-    ):
+    if isinstance(exc, asyncpg.PostgresError) and not isinstance(exc, UNAVAILABLE_ERRORS):
         return ToolError("database_error", f"{exc.sqlstate}: {exc}")
     return ToolError(
         "database_unavailable",
