@@ -249,16 +249,9 @@ class HarnessRuntime:
     def _story_runner(
         self, settings: HarnessSettings, boot: _Boot, models: dict[str, Any], catalog_values: Any
     ) -> Any:
-        from miot_harness.storytelling import (
-            STORY_TOOL_NAMES,
-            build_story_runner,
-            register_story_tools,
-        )
+        from miot_harness.storytelling import build_story_runner, register_story_tools
 
         register_story_tools(boot.registry, boot.pool, settings)
-        boot.routes.story_texts = tuple(
-            tool.description for name in STORY_TOOL_NAMES if (tool := boot.registry.get(name))
-        )
         return build_story_runner(
             boot.registry,
             settings,

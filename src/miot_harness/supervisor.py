@@ -22,6 +22,7 @@ from miot_harness.schemas import (
 )
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore
+from miot_harness.storytelling.descriptions import STORY_DESCRIPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class RouteTable:
     storytelling: TurnRunner | None = None
     storytelling_reason: str | None = "el relato de entregas no ha arrancado"
     catalogue_texts: Sequence[str] = field(default_factory=tuple)
-    story_texts: Sequence[str] = field(default_factory=tuple)
+    story_texts: Sequence[str] = STORY_DESCRIPTIONS
 
 
 @dataclass

@@ -11,6 +11,7 @@ import yaml
 from miot_harness.routing import catalogue_claims, classify_route, has_nexo_token
 from miot_harness.schemas import HarnessRoute
 from miot_harness.settings import HarnessSettings
+from miot_harness.storytelling.descriptions import STORY_DESCRIPTIONS
 from miot_harness.storytelling.tools import story_tools
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +142,7 @@ def test_golden_set_routing_is_exact_over_the_real_catalogue() -> None:
     snapshot = json.loads((ROOT / "tests/nexo/catalogue_snapshot.json").read_text())
     catalogue = tuple(tool["description"] for tool in snapshot["tools"])
     story = tuple(tool.description for tool in story_tools(None, HarnessSettings()))
+    assert story == STORY_DESCRIPTIONS
     cases = _golden_questions()
     misses = [
         (example, question, expected)

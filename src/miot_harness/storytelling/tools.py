@@ -17,6 +17,10 @@ from miot_harness.nexo.pool import read_only_transaction
 from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, _database_error
 from miot_harness.nexo.tool_models import NexoTableOutput
 from miot_harness.settings import HarnessSettings
+from miot_harness.storytelling.descriptions import (
+    DELIVERY_METRICS_DESCRIPTION,
+    WORKFLOW_EVENTS_DESCRIPTION,
+)
 from miot_harness.tools import HarnessTool, ToolError, ToolMetadata, ToolRegistry, ToolResult
 
 STORY_SCHEMA = "story"
@@ -131,8 +135,7 @@ def story_tools(pool: asyncpg.Pool, settings: HarnessSettings) -> list[StoryTool
     return [
         StoryTool(
             DELIVERY_METRICS,
-            "Métricas diarias de entrega por día de compromiso: entregados, entregados a "
-            "tiempo y fallidos, para una ventana de fechas y filtros opcionales.",
+            DELIVERY_METRICS_DESCRIPTION,
             DeliveryMetricsInput,
             pool,
             settings,
@@ -140,8 +143,7 @@ def story_tools(pool: asyncpg.Pool, settings: HarnessSettings) -> list[StoryTool
         ),
         StoryTool(
             WORKFLOW_EVENTS,
-            "Eventos del flujo: todos los de un servicio por código, o los notables de una "
-            "ventana (intentos fallidos, POD rechazados, reprogramaciones).",
+            WORKFLOW_EVENTS_DESCRIPTION,
             WorkflowEventsInput,
             pool,
             settings,
