@@ -59,6 +59,8 @@ def test_catalogue_values(question, expected):
         "¿qué carrier tiene más fallidos?",
         "la tasa más alta",
         "con Transportes Pepito",
+        "¿cuántos están en riesgo, atrasados o a tiempo?",  # a breakdown, not one filter
+        "servicios de Andes Market y ElectroSur",  # two clients cannot be one filter
     ],
 )
 def test_unresolved_or_metric_words_are_left_out(question):

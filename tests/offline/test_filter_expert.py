@@ -52,6 +52,17 @@ def decide(question: str, **kwargs) -> FilterDecision:
         ("¿qué pasó con SV-0001234?", "servicio_detalle"),
         ("¿qué clientes existen?", "catalogo"),
         ("lista de transportistas disponibles", "catalogo"),
+        ("¿Cómo estamos hoy en general?", "centro_control"),
+        ("entregas de ayer sin evidencia fotográfica", "auditoria_pod"),
+        (
+            "¿qué porcentaje de servicios está en riesgo, atrasado o a tiempo hoy?",
+            "eta_distribucion",
+        ),
+        ("desempeño de Ruta Sur en los últimos 15 días", "rendimiento_transportista"),
+        ("¿nos faltan conductores en algún centro esta semana?", "dimensionamiento"),
+        ("¿qué pedidos están en riesgo y son prioritarios ahora mismo?", "cola_critica"),
+        ("¿dónde está el pedido SV-0004567?", "servicio_detalle"),
+        ("¿qué valores puedo usar en el filtro de canal?", "catalogo"),
     ],
 )
 def test_tool_choice(question, tool):
@@ -66,6 +77,9 @@ def test_tool_choice(question, tool):
         "¿cuál es el precio del dólar?",
         "recomiéndame una película",
         "¿quién ganó el partido de ayer?",
+        "¿cuánto cuesta un pasaje a Lima?",
+        "cuéntame un chiste",
+        "¿qué hora es en Tokio?",
     ],
 )
 def test_out_of_scope_is_tool_null(question):

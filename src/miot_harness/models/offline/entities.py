@@ -222,15 +222,25 @@ class CatalogMatcher:
                     found.append(Match(argument, value, start, start + length, priority))
         found.sort(key=lambda m: (-(m.end - m.start), -m.priority, m.start))
         extraction = Extraction(words=words)
+        seen: dict[str, dict[Any, set[int]]] = {}
         for item in found:
             span = set(range(item.start, item.end))
-            if span & extraction.used or item.argument in extraction.args:
+            if span & extraction.used:
                 continue
             cue = words[max(0, item.start - 2) : item.start]
             if item.priority <= 1 and _METRIC_CUES.intersection(cue):
                 continue
-            extraction.args[item.argument] = item.value
-            extraction.used |= span | _label_positions(words, item.start, item.argument)
+            span |= _label_positions(words, item.start, item.argument)
+            seen.setdefault(item.argument, {}).setdefault(item.value, set()).update(span)
+            extraction.used |= span
+        for argument, by_value in seen.items():
+            if len(by_value) == 1:
+                extraction.args[argument] = next(iter(by_value))
+            else:
+                # "en riesgo, atrasado o a tiempo" names several values of one argument: a
+                # breakdown is asked for, and no single filter value can say it.
+                for positions in by_value.values():
+                    extraction.used -= positions
         self._match_fuzzy(extraction)
         return extraction
 

@@ -216,7 +216,17 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
         "couriers",
         "transportadora",
     ),
-    ("pod", "foto", "firma", "fotos", "firmas", "comprobante"),
+    (
+        "pod",
+        "foto",
+        "firma",
+        "fotos",
+        "firmas",
+        "comprobante",
+        "fotografia",
+        "fotografica",
+        "fotografias",
+    ),
     (
         "kpi",
         "kpis",
@@ -288,6 +298,8 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("prueba de entrega", "pod"),
     ("pruebas de entrega", "pod"),
     ("proof of delivery", "pod"),
+    ("evidencia de entrega", "pod"),
+    ("en general", "resumen"),
     ("how many", "conteo"),
     ("a tiempo", "atiempo"),
     ("on time", "atiempo"),
@@ -340,7 +352,7 @@ def apply_phrases(folded: str) -> str:
 @lru_cache(maxsize=4096)
 def terms(text: str) -> tuple[str, ...]:
     """Canonical stems of the content words of `text`, in order (stopwords dropped)."""
-    folded = apply_phrases(fold(text).replace("_", " "))
+    folded = apply_phrases(fold(text).replace("ñ", "n").replace("_", " "))
     out: list[str] = []
     for word in _TOKEN.findall(folded):
         if word in STOPWORDS or word.isdigit():  # numbers are filter values, not topics
