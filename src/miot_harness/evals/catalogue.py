@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from miot_harness.evals.paths import ROOT
+
 FILTER_ARGUMENTS = (
     "fecha_desde",
     "fecha_hasta",
@@ -38,7 +40,7 @@ _FILTER_TOOLS = (
     "conteo_servicios",
 )
 NEXO_PREFIX = "coordinador_"
-DEFAULT_SNAPSHOT = Path("tests/nexo/catalogue_snapshot.json")
+DEFAULT_SNAPSHOT = ROOT / "tests" / "nexo" / "catalogue_snapshot.json"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from miot_harness.evals.catalogue import ToolCatalogue
 from miot_harness.evals.date_tokens import DateTokenError, check_date_token, is_date_token
+from miot_harness.evals.paths import ROOT
 
-DEFAULT_GOLDEN = Path("evals/golden/nexo/examples.yaml")
+DEFAULT_GOLDEN = ROOT / "evals" / "golden" / "nexo" / "examples.yaml"
 Route = Literal["nexo_query", "storytelling"]
 Reason = Literal["tenant", "stale", "unsafe", "out_of_scope"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from miot_harness.evals.outcome import ExampleResult
+from miot_harness.evals.paths import ROOT
 from miot_harness.models.seat_protocol import strip_json_fences
 from miot_harness.settings import HarnessSettings
 
-JUDGE_PROMPT = Path("evals/judge_prompt.md")
+JUDGE_PROMPT = ROOT / "evals" / "judge_prompt.md"
 AXES = ("operational_helpfulness", "domain_fidelity", "conciseness")
 Axis = Field(ge=1, le=5)
 

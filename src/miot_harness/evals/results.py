@@ -11,15 +11,16 @@ from typing import Any, get_args
 
 from pydantic import SecretStr
 
+from miot_harness.evals.paths import ROOT
 from miot_harness.settings import HarnessSettings
 
-DEFAULT_RESULTS_DIR = Path("evals/results")
+DEFAULT_RESULTS_DIR = ROOT / "evals" / "results"
 
 
 def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, timeout=10
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
         return None
