@@ -233,6 +233,7 @@ class CatalogMatcher:
             span |= _label_positions(words, item.start, item.argument)
             seen.setdefault(item.argument, {}).setdefault(item.value, set()).update(span)
             extraction.used |= span
+        blocked: set[int] = set()
         for argument, by_value in seen.items():
             if len(by_value) == 1:
                 extraction.args[argument] = next(iter(by_value))
@@ -241,16 +242,17 @@ class CatalogMatcher:
                 # breakdown is asked for, and no single filter value can say it.
                 for positions in by_value.values():
                     extraction.used -= positions
-        self._match_fuzzy(extraction)
+                    blocked |= positions
+        self._match_fuzzy(extraction, blocked)
         return extraction
 
-    def _match_fuzzy(self, extraction: Extraction) -> None:
+    def _match_fuzzy(self, extraction: Extraction, blocked: set[int]) -> None:
         words = extraction.words
         choices = list(self.fuzzy)
         for length in (3, 2, 1):
             for start in range(len(words) - length + 1):
                 span = set(range(start, start + length))
-                if span & extraction.used:
+                if span & (extraction.used | blocked):
                     continue
                 candidate = "".join(words[start : start + length])
                 if len(candidate) < 6:
