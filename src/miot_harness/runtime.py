@@ -29,9 +29,10 @@ log = logging.getLogger(__name__)
 RETRY_INTERVAL_S = 60.0
 REACHABLE_TIMEOUT_S = 2.0
 NARRATOR_SEAT = "narrator"
+# Reasons are for platform engineers (logs, /health), in the boot log's language.
 NOT_CONFIGURED = (
-    "no hay base de datos Coordinador configurada (MIOT_HARNESS_NEXO_DSN o "
-    "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT); use --demo para la base de demostración"
+    "no Coordinador database is configured: set MIOT_HARNESS_NEXO_DSN or "
+    "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT, or use --demo for the embedded demo database"
 )
 
 Clock = Callable[[], datetime]
@@ -80,7 +81,7 @@ class HarnessRuntime:
         self._checkpointer = checkpointer
         self._demo = demo
         self._clock = clock
-        self._boot = _Boot(nexo_reason="Nexo no ha arrancado")
+        self._boot = _Boot(nexo_reason="Nexo has not booted yet")
         self._last_attempt: float | None = None
         self._boot_lock = asyncio.Lock()
         self.supervisor = HarnessSupervisor(
@@ -167,25 +168,25 @@ class HarnessRuntime:
         try:
             settings = await self._database_settings()
         except Exception as exc:
-            return _disabled(boot, f"la base de demostración no arrancó: {exc}")
+            return _disabled(boot, f"the embedded demo database did not start: {exc}")
         if settings is None:
             return _disabled(boot, NOT_CONFIGURED)
         try:
             models = self._chat_models(settings)
         except Exception as exc:
-            return _disabled(boot, f"modelo de chat no disponible: {exc}")
+            return _disabled(boot, f"a seat's chat model cannot be built: {exc}")
         try:
             credentials = credentials_from_settings(settings)
             boot.pool = await create_nexo_pool(credentials, settings)
         except Exception as exc:
-            return _disabled(boot, f"sin conexión a Coordinador: {_safe(exc)}")
+            return _disabled(boot, f"cannot connect to Coordinador: {_safe(exc)}")
         result = await load_nexo_tools(boot.registry, settings, boot.pool)
         boot.nexo_registered = list(result.registered)
         catalog_values = self._catalog_values(settings, boot.registry)
         boot.routes.storytelling = self._story_runner(settings, boot, models, catalog_values)
         boot.routes.storytelling_reason = None
         if not result.enabled:
-            return _disabled(boot, result.reason or "el arranque de Nexo falló")
+            return _disabled(boot, result.reason or "the Nexo boot failed")
         boot.routes.catalogue_texts = tuple(
             tool.description for tool in boot.registry.with_prefix(settings.nexo_tool_prefix)
         )
@@ -269,10 +270,13 @@ class _NoCatalogue:
 
 
 def _disabled(boot: _Boot, reason: str) -> _Boot:
+    """Nexo off with `reason`; storytelling too, for the same reason, unless it came up."""
     boot.nexo_enabled = False
     boot.nexo_reason = reason
     boot.routes.nexo = None
     boot.routes.nexo_reason = reason
+    if boot.routes.storytelling is None:
+        boot.routes.storytelling_reason = reason
     return boot
 
 

@@ -55,9 +55,9 @@ class RouteTable:
     """The graphs the supervisor dispatches to; None means the route is disabled, and why."""
 
     nexo: TurnRunner | None = None
-    nexo_reason: str | None = "Nexo no ha arrancado"
+    nexo_reason: str | None = "Nexo has not booted yet"
     storytelling: TurnRunner | None = None
-    storytelling_reason: str | None = "el relato de entregas no ha arrancado"
+    storytelling_reason: str | None = "the storytelling route has not booted yet"
     catalogue_texts: Sequence[str] = field(default_factory=tuple)
     story_texts: Sequence[str] = STORY_DESCRIPTIONS
 
@@ -82,7 +82,7 @@ def disabled_notice(route: HarnessRoute, reason: str | None) -> str:
     """The answer of a run whose route is disabled: what is off and why."""
     what = "Nexo (Coordinador)" if route is HarnessRoute.NEXO_QUERY else "El relato de entregas"
     return (
-        f"{what} está deshabilitado en este momento: {reason or 'motivo desconocido'}. "
+        f"{what} está deshabilitado en este momento ({reason or 'motivo desconocido'}). "
         "No puedo consultar los datos; el resto del asistente sigue disponible."
     )
 

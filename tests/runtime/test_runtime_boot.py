@@ -31,6 +31,7 @@ async def test_no_database_configured_disables_both_routes_with_the_reason(tmp_p
     assert story.route is HarnessRoute.STORYTELLING
     assert story.status is RunStatus.COMPLETED
     assert "deshabilitado" in story.answer
+    assert NOT_CONFIGURED in story.answer
 
 
 async def test_wrong_credentials_disable_nexo_without_leaking_the_password(
