@@ -6,7 +6,9 @@ from typing import Any
 from miot_harness.evals.date_tokens import local_today, resolve_date_token, resolve_filters
 from miot_harness.evals.numbers import answer_numbers
 from miot_harness.evals.observation import RunObservation, ToolCall
+from miot_harness.evals.outcome import ExampleResult, aggregate
 from miot_harness.evals.scorers import (
+    Usage,
     score_filter_sanity,
     score_freshness_citation,
     score_latency_ms,
@@ -172,3 +174,20 @@ def test_date_tokens_weeks_months_and_zone():
     assert resolve_date_token("@today+3", date(2026, 11, 30)) == date(2026, 12, 3)
     # 02:00 UTC on the 26th is still the 25th in Santiago.
     assert local_today(datetime(2026, 11, 26, 2, 0, tzinfo=UTC), ZONE) == wednesday
+
+
+def test_aggregate_rates_and_tags():
+    usage = Usage(latency_ms=10.0, model_calls=3, input_tokens=100, output_tokens=10)
+    ok = dict.fromkeys(["route", "tool_selection", "filter_sanity", "freshness_citation",
+                        "refusal", "no_hallucination"], True)  # fmt: skip
+    results = [
+        ExampleResult(id="a", tags=["kpi", "english"], passed=ok, usage=usage),
+        ExampleResult(id="b", tags=["kpi"], passed=ok | {"filter_sanity": False}, usage=usage),
+        ExampleResult(id="c", tags=["tenant"], passed=ok | {"filter_sanity": None}, usage=usage),
+    ]
+    aggregates = aggregate(results)
+    assert aggregates["metrics"]["filter_sanity"] == {"passed": 1, "applicable": 2, "rate": 0.5}
+    assert aggregates["metrics"]["route"]["rate"] == 1.0
+    assert aggregates["passed_all"] == 2
+    assert aggregates["by_tag"]["kpi"] == {"examples": 2, "passed_all": 1}
+    assert aggregates["by_tag"]["tenant"] == {"examples": 1, "passed_all": 1}

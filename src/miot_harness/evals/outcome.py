@@ -133,8 +133,24 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def _all_passed(result: ExampleResult) -> bool:
+    return result.error is None and all(v is not False for v in result.passed.values())
+
+
+def by_tag(results: list[ExampleResult]) -> dict[str, dict[str, int]]:
+    """Per tag: how many examples carry it and how many passed every applicable metric."""
+    tags = sorted({tag for result in results for tag in result.tags})
+    return {
+        tag: {
+            "examples": sum(1 for r in results if tag in r.tags),
+            "passed_all": sum(1 for r in results if tag in r.tags and _all_passed(r)),
+        }
+        for tag in tags
+    }
+
+
 def aggregate(results: list[ExampleResult]) -> dict[str, Any]:
-    """Pass rates per metric, and latency, model calls and tokens per run (per turn)."""
+    """Pass rates per metric and per tag, and latency, model calls and tokens per run."""
     rates = {}
     for metric in BOOLEAN_METRICS:
         verdicts = [r.passed[metric] for r in results if r.passed[metric] is not None]
@@ -157,4 +173,6 @@ def aggregate(results: list[ExampleResult]) -> dict[str, Any]:
         "input_tokens_per_run": round(statistics.fmean([u.input_tokens for u in runs] or [0]), 1),
         "output_tokens_per_run": round(statistics.fmean([u.output_tokens for u in runs] or [0]), 1),
         "model_calls_total": sum(u.model_calls for u in runs),
+        "passed_all": sum(1 for r in results if _all_passed(r)),
+        "by_tag": by_tag(results),
     }

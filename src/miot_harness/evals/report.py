@@ -32,6 +32,7 @@ def summary_table(mode: str, aggregates: dict[str, Any], wall_s: float) -> Table
     table.add_row("model calls per run", f"{aggregates['model_calls_per_run']:.2f}", "")
     tokens = f"{aggregates['input_tokens_per_run']:.0f} / {aggregates['output_tokens_per_run']:.0f}"
     table.add_row("tokens in / out per run", tokens, "")
+    table.add_row("examples passing every metric", str(aggregates["passed_all"]), "")
     table.add_row("errors", str(aggregates["errors"]), "")
     table.add_row("wall time", f"{wall_s:.2f} s", "")
     return table
