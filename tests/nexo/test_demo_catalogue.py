@@ -19,6 +19,7 @@ from miot_harness.nexo.lint import lint_nexo_functions
 from miot_harness.nexo.pool import create_nexo_pool
 from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
 from miot_harness.schemas import RunContext
+from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
 
 SNAPSHOT = Path(__file__).parent / "catalogue_snapshot.json"
@@ -208,8 +209,6 @@ async def test_boot_refuses_a_stale_snapshot_in_a_clone(demo_cluster, demo_db_cl
 
 
 async def _boot_clone(clone):
-    from miot_harness.settings import HarnessSettings
-
     settings = HarnessSettings(
         nexo_db_scripts_root=clone.db_scripts_root, nexo_db_alias=clone.alias
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
 
@@ -76,7 +75,7 @@ async def read_only_transaction(
 
 @asynccontextmanager
 async def nexo_connection(
-    conn_or_pool: asyncpg.Connection | asyncpg.Pool | Any, settings: HarnessSettings
+    conn_or_pool: asyncpg.Connection | asyncpg.Pool, settings: HarnessSettings
 ) -> AsyncIterator[asyncpg.Connection]:
     """A read-only transaction on a given connection, or on one borrowed from a pool."""
     if isinstance(conn_or_pool, asyncpg.Pool):

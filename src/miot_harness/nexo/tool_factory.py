@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,7 @@ UNAVAILABLE_ERRORS = (
 
 
 def quote_identifier(name: str) -> str:
+    """A double-quoted SQL identifier (catalog names, never user input)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -55,7 +57,8 @@ def render_tool_description(descriptor: FunctionDescriptor) -> str:
 
 def _database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
     """A ToolError whose message names what failed but never a DSN or a password."""
-    if isinstance(exc, asyncpg.QueryCanceledError):
+    # TimeoutError is asyncpg's client-side backstop firing after the server's own timeout.
+    if isinstance(exc, asyncpg.QueryCanceledError | TimeoutError):
         return ToolError(
             "timeout",
             f"the query exceeded {settings.nexo_statement_timeout_ms} ms and was cancelled",
@@ -150,12 +153,10 @@ class NexoTool(HarnessTool):
                 if self.descriptor.return_kind == "table":
                     return await self._table(conn, sql, values)
                 return await self._single(conn, sql, values)
-        except ToolError:
-            raise
         except (asyncpg.PostgresError, *UNAVAILABLE_ERRORS) as exc:
             raise _database_error(exc, self._settings) from exc
 
-    def _metadata(self, refreshed_at: Any, truncated: bool) -> ToolMetadata:
+    def _metadata(self, refreshed_at: datetime | None, truncated: bool) -> ToolMetadata:
         return ToolMetadata(
             source=f"{self.descriptor.schema}.{self.descriptor.function}",
             refreshed_at=refreshed_at,
