@@ -63,6 +63,8 @@ def decide(question: str, **kwargs) -> FilterDecision:
         ("¿qué pedidos están en riesgo y son prioritarios ahora mismo?", "cola_critica"),
         ("¿dónde está el pedido SV-0004567?", "servicio_detalle"),
         ("¿qué valores puedo usar en el filtro de canal?", "catalogo"),
+        ("estado del servicio SV-0000777", "servicio_detalle"),  # only it takes a code
+        ("servicios que hay que atender primero hoy", "cola_critica"),
     ],
 )
 def test_tool_choice(question, tool):

@@ -44,11 +44,25 @@ def requested_tools(
             wanted = []
     else:
         wanted = [best] if best is not None and best.fits else []
+    owner = _sole_taker(index, filters)
+    if owner is not None and (not wanted or wanted[0].name != owner):
+        named = next(score for score in ranked if score.name == owner)
+        wanted = [named, *(w for w in wanted if w.name != owner)]
     by_clause = clause_tools(question, index, neutral)
     if len(by_clause) > 1:
         # A compound question asks in order: the first clause's tool is the primary one.
         return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
     return [*wanted, *(c for c in by_clause if all(c.name != w.name for w in wanted))]
+
+
+def _sole_taker(index: ToolIndex, filters: tuple[str, ...]) -> str | None:
+    """The one tool that takes an argument the question states (a servicio code names
+    `servicio_detalle` whatever else the question says)."""
+    for argument in filters:
+        takers = [tool.name for tool in index.tools if argument in tool.properties]
+        if len(takers) == 1 and len(index.tools) > 1:
+            return takers[0]
+    return None
 
 
 def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> list[ToolScore]:

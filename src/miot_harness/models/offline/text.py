@@ -269,6 +269,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ),
     ("centro", "centros", "center", "centre"),
     ("torre", "tower"),
+    ("atencion", "atender", "atenderse", "atendamos", "attention"),
     ("capacidad", "dotacion", "flota", "carga", "capacity"),
     ("detalle", "detalles", "historial", "trazabilidad", "detail", "details"),
     (
