@@ -36,10 +36,12 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _harness(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _harness(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "miot_harness", *args],
-        env=_clean_env(data_dir),
+        env={**_clean_env(data_dir), **(env or {})},
         cwd=data_dir,
         capture_output=True,
         text=True,
@@ -80,8 +82,8 @@ def test_demo_answers_four_questions_on_a_fresh_data_dir_without_keys(demo_run) 
     assert "Demo completa" in out
 
 
-def _ask_json(data_dir: Path, *args: str) -> HarnessRunRecord:
-    result = _harness(data_dir, "ask", "--json", *args)
+def _ask_json(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> HarnessRunRecord:
+    result = _harness(data_dir, "ask", "--json", *args, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1, "stdout holds exactly the record"
@@ -100,6 +102,21 @@ def test_ask_json_uses_the_embedded_demo_and_continues_a_thread(data_dir: Path, 
     assert follow.thread_id == first.thread_id
     assert follow.status.value == "completed", follow.answer
     assert follow.artifacts["nexo_plan"]["steps"][0]["tool"] == "coordinador_cola_critica"
+
+
+def test_ask_uses_the_configured_database_without_starting_the_embedded_one(
+    demo_db, tmp_path: Path
+) -> None:
+    record = _ask_json(
+        tmp_path,
+        "¿cuántos servicios atrasados hay hoy en Maipú?",
+        env={"MIOT_HARNESS_NEXO_DSN": demo_db.harness_dsn},
+    )
+    assert record.status.value == "completed", record.answer
+    step = record.artifacts["nexo_plan"]["steps"][0]
+    assert step["args"]["comuna"] == "Maipú"
+    assert not (tmp_path / "pg").exists(), "no embedded cluster in this data directory"
+    assert (tmp_path / "store.sqlite").exists()
 
 
 def test_ask_json_for_another_tenant_is_a_recorded_refusal(data_dir: Path, demo_run) -> None:
