@@ -63,8 +63,3 @@ def create_app(
     app.include_router(run_routes.router)
     app.include_router(system_routes.router)
     return app
-
-
-def create_demo_app() -> FastAPI:
-    """`create_app(demo=True)` for `uvicorn --factory` (what `serve --demo` runs)."""
-    return create_app(demo=True)
