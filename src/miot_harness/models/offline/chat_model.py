@@ -31,14 +31,21 @@ from miot_harness.models.offline.prompt import SeatPrompt, message_text, read_pr
 
 MODEL_NAME = "offline"
 
-_SEATS: dict[str, Callable[[SeatPrompt], str]] = {
-    "filter_expert": lambda p: filter_expert.decide(p).model_dump_json(),
+_TEXT_SEATS: dict[str, Callable[[SeatPrompt], str]] = {
     "analyst": lambda p: analyst.verdict(p).model_dump_json(),
     "synthesizer": synthesizer.answer,
     "critic": lambda p: critic.review(p).model_dump_json(),
     "summarizer": summarizer.summary,
     "narrator": narrator.story,
 }
+UNKNOWN_SEAT = (
+    "No reconozco el asiento de este mensaje: el modelo offline responde solo "
+    "prompts de asientos del harness."
+)
+
+
+def _bound_names(tools: Sequence[dict[str, Any]]) -> set[str]:
+    return {t.get("function", {}).get("name") for t in tools}
 
 
 def count_tokens(text: str) -> int:
@@ -63,20 +70,15 @@ class OfflineChatModel(BaseChatModel):
     ) -> AIMessage:
         """The seat's answer as an AIMessage (with a tool call when tools are bound)."""
         prompt = read_prompt(messages)
-        seat = _SEATS.get(prompt.seat or "")
-        if seat is None:
-            content = (
-                "No reconozco el asiento de este mensaje: el modelo offline responde solo "
-                "prompts de asientos del harness."
-            )
-        else:
-            content = seat(prompt)
         tool_calls = []
-        if prompt.seat == "filter_expert" and tools:
+        if prompt.seat == "filter_expert":
             decision = filter_expert.decide(prompt)
-            bound = {t.get("function", {}).get("name") for t in tools}
-            if decision.tool in bound:
+            content = decision.model_dump_json()
+            if decision.tool is not None and decision.tool in _bound_names(tools):
                 tool_calls = [{"name": decision.tool, "args": decision.args, "id": "offline-0"}]
+        else:
+            seat = _TEXT_SEATS.get(prompt.seat or "")
+            content = seat(prompt) if seat else UNKNOWN_SEAT
         input_tokens = sum(count_tokens(message_text(m)) for m in messages)
         output_tokens = count_tokens(content)
         return AIMessage(
