@@ -6,11 +6,9 @@ is chosen for a question matching its description, with no code change.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
-import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from miot_harness.models.offline import OfflineChatModel
@@ -90,23 +88,26 @@ def _filter_prompt(tools: list[HarnessTool], values: dict, question: str) -> lis
     return [SystemMessage(content=body), HumanMessage(question)]
 
 
-@pytest.fixture
-async def booted_with_new_function(demo_db_clone, tmp_path) -> AsyncIterator[tuple]:
-    with psycopg.connect(demo_db_clone.superuser_dsn, autocommit=True) as admin:
-        admin.execute(NEW_FUNCTION)
-    yield await _booted(demo_db_clone.harness_dsn, tmp_path)
-
-
-async def test_a_new_meta_function_is_routed_with_no_code_change(booted_with_new_function):
-    tools, values = booted_with_new_function
-    assert "coordinador_devoluciones_pendientes" in {tool.name for tool in tools}
+async def test_a_new_meta_function_is_routed_after_a_reboot_with_no_code_change(
+    demo_db_clone, tmp_path
+):
     model = OfflineChatModel()
     question = "¿Cuántas devoluciones pendientes de retorno hay en el CD Pudahuel?"
-    decision = FilterDecision.model_validate_json(
-        model.invoke(_filter_prompt(tools, values, question)).content
-    )
+
+    def decide(tools: list[HarnessTool], values: dict, text: str) -> FilterDecision:
+        reply = model.invoke(_filter_prompt(tools, values, text))
+        return FilterDecision.model_validate_json(reply.content)
+
+    tools, values = await _booted(demo_db_clone.harness_dsn, tmp_path)
+    assert decide(tools, values, question).tool != "coordinador_devoluciones_pendientes"
+
+    with psycopg.connect(demo_db_clone.superuser_dsn, autocommit=True) as admin:
+        admin.execute(NEW_FUNCTION)
+    tools, values = await _booted(demo_db_clone.harness_dsn, tmp_path)
+
+    assert "coordinador_devoluciones_pendientes" in {tool.name for tool in tools}
+    decision = decide(tools, values, question)
     assert decision.tool == "coordinador_devoluciones_pendientes"
     assert decision.args == {"centro": "CD Pudahuel"}
-    other = "resumen del centro de control de hoy"
-    unchanged = model.invoke(_filter_prompt(tools, values, other)).content
-    assert FilterDecision.model_validate_json(unchanged).tool == "coordinador_centro_control"
+    summary = decide(tools, values, "resumen del centro de control de hoy")
+    assert summary.tool == "coordinador_centro_control"
