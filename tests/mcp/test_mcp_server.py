@@ -179,6 +179,7 @@ async def test_ask_returns_answer_plan_and_freshness(server, backend):
     async with Client(server) as client:
         result = await client.call_tool("ask", {"question": "cola crítica RM", "thread_id": "t1"})
         empty = await client.call_tool("ask", {"question": ""})
+        blank = await client.call_tool("ask", {"question": "   "})
     assert not result.is_error
     content = result.structured_content
     assert content["answer"] == result.content[0].text
@@ -188,6 +189,8 @@ async def test_ask_returns_answer_plan_and_freshness(server, backend):
     request, tenant, user = backend.supervisor.asked[0]
     assert (request.message, tenant, user) == ("cola crítica RM", "mintral", "mcp")
     assert empty.is_error and "question" in empty.content[0].text
+    assert blank.is_error and "message" in blank.content[0].text
+    assert len(backend.supervisor.asked) == 1
 
 
 async def test_streamable_http_serves_the_same_tools(server):

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
-import mcp_types as types
 from mcp.server import Server
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mcp import types
 from miot_harness.events import RunEmitter
 from miot_harness.observability import log_subscriber
 from miot_harness.schemas import (
@@ -200,9 +200,10 @@ def build_mcp_server(backend: McpBackend, settings: HarnessSettings) -> Server:
     async def call_ask(arguments: dict[str, Any]) -> types.CallToolResult:
         try:
             args = AskInput.model_validate(arguments)
+            # The request strips the question, so a blank one is refused here, not later.
+            request = UserRequest(message=args.question, thread_id=args.thread_id)
         except ValidationError as exc:
             return _error(f"Invalid arguments for {ASK_TOOL}: {_validation_text(exc)}")
-        request = UserRequest(message=args.question, thread_id=args.thread_id)
         emitter = RunEmitter(uuid.uuid4().hex)
         record = await backend.supervisor.run(
             request, tenant_id=tenant, user_id=MCP_USER, emitter=emitter
