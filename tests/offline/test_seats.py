@@ -229,3 +229,17 @@ def test_nested_detail_gets_sub_bullets_and_never_a_count():
     assert "  - tipo evento_4\n  - …" in text
     assert "evento_5" not in text
     assert "9" not in text  # the list size is never written
+
+
+def test_critic_accepts_the_age_and_row_count_it_did_not_read_in_the_data():
+    rows = [{"codigo": f"SV-00001{i:02d}", "cliente": "ElectroSur"} for i in range(12)]
+    table = evidence_item(
+        "coordinador_cola_critica",
+        {"rows": rows, "total_count": 40, "truncated": True},
+        refreshed_at="2026-11-25T08:28:00-03:00",
+    )
+    text = answer([table])
+    assert "hace 27 min" in text
+    assert "_Mostrando 12 de 40._" in text
+    report = MODEL.invoke(critic_messages("cola", [table], text)).content
+    assert CriticReport.model_validate_json(report) == CriticReport(ok=True, concerns=[])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from miot_harness.models.offline.evidence import read_evidence, refresh_clock
+from miot_harness.models.offline.evidence import citation, read_evidence, refresh_clock
 from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.text import fold
 from miot_harness.models.seat_protocol import SECTION_ANSWER, SECTION_STATUS, CriticReport
@@ -40,7 +40,9 @@ def review(prompt: SeatPrompt) -> CriticReport:
     if items:
         known = _digits(json.dumps([i.output for i in items], ensure_ascii=False, default=str))
         known |= _digits(json.dumps([i.args for i in items], ensure_ascii=False, default=str))
-        known |= _digits(clock or "")
+        # The citation (refresh time and age) and the count of rows shown are stated facts.
+        known |= _digits(citation(items, prompt.now))
+        known |= {str(len(item.rows)) for item in items if item.rows is not None}
         unknown = sorted(n for n in _digits(answer) - known if len(n) > 1)
         if unknown:
             concerns.append(f"Números que no están en la evidencia: {', '.join(unknown)}.")
