@@ -213,3 +213,11 @@ def test_any_question_gets_a_valid_decision(question):
     tool = {t["name"]: t for t in load_tools()}.get(decision.tool)
     allowed = set(tool["input_schema"]["properties"]) if tool else set()
     assert set(decision.args) <= allowed
+
+
+def test_an_unrelated_question_after_a_plan_is_not_taken_for_a_follow_up():
+    decision = decide("¿qué tiempo hará mañana en Santiago?", previous=PREVIOUS, history=HISTORY)
+    assert decision.tool is None
+    follow_up = decide("solo los de Cóndor Express", previous=PREVIOUS, history=HISTORY)
+    assert follow_up.tool == PREVIOUS["tool"]
+    assert follow_up.args["transportista"] == "Cóndor Express"

@@ -55,6 +55,20 @@ def requested_tools(
     return [*wanted, *(c for c in by_clause if all(c.name != w.name for w in wanted))]
 
 
+def _is_follow_up(
+    question: str, index: ToolIndex, neutral: frozenset[str], has_filters: bool, fits: bool
+) -> bool:
+    """ "¿y ayer?", "ahora solo para Valparaíso": a cue word, or only new filter values.
+
+    A question with words no tool knows ("¿qué tiempo hará mañana en Santiago?") is a new
+    question, even when it names a date and a place.
+    """
+    if _FOLLOW_UP.match(fold(question)):
+        return True
+    strangers = [t for t in terms(question) if t not in neutral and not index.knows(t)]
+    return has_filters and not fits and not strangers
+
+
 def _sole_taker(index: ToolIndex, filters: tuple[str, ...]) -> str | None:
     """The one tool that takes an argument the question states (a servicio code names
     `servicio_detalle` whatever else the question says)."""
@@ -143,20 +157,9 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
     ranked = index.rank(prompt.question, neutral)
     best = wanted[0] if wanted else ranked[0] if ranked else None
-    if isinstance(previous, dict) and previous.get("tool") in by_name:
-        elliptic = bool(_FOLLOW_UP.match(fold(prompt.question)))
-        if elliptic or (args and not wanted):
-            tool_name = previous["tool"]
-            how = "Seguimiento de la consulta anterior"
-            if best and best.fits and best.score >= SWITCH_MIN_SCORE and best.name != tool_name:
-                tool_name, how = best.name, "Seguimiento con otra herramienta"
-            merged = _merge_follow_up(previous.get("args") or {}, args)
-            changed = ", ".join(sorted(args)) or "nada"
-            return FilterDecision(
-                tool=tool_name,
-                args=_accepted(by_name[tool_name], merged),
-                rationale=f"{how} ({previous['tool']}); cambia: {changed}",
-            )
+    is_follow_up = isinstance(previous, dict) and previous.get("tool") in by_name
+    if is_follow_up and _is_follow_up(prompt.question, index, neutral, bool(args), bool(wanted)):
+        return _follow_up(previous, best, by_name, args)
     if not wanted or best is None:
         return FilterDecision(
             tool=None, args={}, rationale="Ninguna herramienta del catálogo responde la pregunta"
@@ -165,6 +168,26 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
         tool=best.name,
         args=_accepted(by_name[best.name], args),
         rationale=_rationale(best, "Mejor herramienta"),
+    )
+
+
+def _follow_up(
+    previous: dict[str, Any],
+    best: ToolScore | None,
+    by_name: dict[str, ToolSpec],
+    args: dict[str, Any],
+) -> FilterDecision:
+    """The previous tool and arguments, changed only where the follow-up says so."""
+    tool_name = previous["tool"]
+    how = "Seguimiento de la consulta anterior"
+    if best and best.fits and best.score >= SWITCH_MIN_SCORE and best.name != tool_name:
+        tool_name, how = best.name, "Seguimiento con otra herramienta"
+    merged = _merge_follow_up(previous.get("args") or {}, args)
+    changed = ", ".join(sorted(args)) or "nada"
+    return FilterDecision(
+        tool=tool_name,
+        args=_accepted(by_name[tool_name], merged),
+        rationale=f"{how} ({previous['tool']}); cambia: {changed}",
     )
 
 
