@@ -73,6 +73,8 @@ EXPECTED_INPUTS: dict[str, dict[str, dict]] = {
     "coordinador_sobrecarga__integer": {"x": INT},
     "coordinador_sobrecarga__text": {"x": STR},
     "coordinador_sobrecarga__noargs": {},
+    "coordinador_mitad_privada__integer": {"x": INT},
+    "coordinador_mitad_privada__text": {"x": STR},
     "coordinador_filtros": {
         **{name: {} for name in FILTER_CONTRACT_ARGUMENTS},
         "fecha_tipo": {
@@ -205,6 +207,10 @@ async def test_the_reader_role_sees_only_what_it_may_execute(reader_pool, settin
     assert "coordinador_privado" not in names and "coordinador_int_in" in names
     reasons = {s.signature: s.kind for s in result.skipped}
     assert reasons["zoo.fn_dx_privado()"] == "not_executable"
+    assert reasons["zoo.fn_dx_mitad_privada(p_x text)"] == "not_executable"
+    # The overload keeps its suffixed name even when its sibling is not executable.
+    assert "coordinador_mitad_privada__integer" in names
+    assert "coordinador_mitad_privada" not in names
 
 
 def test_overloads_and_long_names_are_deterministic_and_valid(zoo):

@@ -112,6 +112,8 @@ CREATE FUNCTION zoo.fn_dx_jsonb_in(p_filtro jsonb) RETURNS jsonb LANGUAGE sql IM
 CREATE FUNCTION zoo.fn_dx_sobrecarga(p_x integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'integer' $$;
 CREATE FUNCTION zoo.fn_dx_sobrecarga(p_x text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'text' $$;
 CREATE FUNCTION zoo.fn_dx_sobrecarga() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'noargs' $$;
+CREATE FUNCTION zoo.fn_dx_mitad_privada(p_x integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'integer' $$;
+CREATE FUNCTION zoo.fn_dx_mitad_privada(p_x text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'text' $$;
 CREATE FUNCTION zoo.fn_dx_nombre_muy_largo_para_una_herramienta_con_muchos_caracteres_x(p_x integer)
   RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT p_x $$;
 
@@ -198,3 +200,4 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO nexo_zoo_reader', f);
   END LOOP;
 END $$;
+REVOKE EXECUTE ON FUNCTION zoo.fn_dx_mitad_privada(text) FROM nexo_zoo_reader;

@@ -459,7 +459,8 @@ def describe_catalog(
             result.skipped.append(skipped)
         else:
             allowed.append(function)
-    names = tool_names(allowed, settings.nexo_tool_prefix)
+    # Named over the whole schema, so an overload's name never depends on the role's grants.
+    names = tool_names(functions, settings.nexo_tool_prefix)
     seen: set[str] = set()
     for function in allowed:
         name = names[function.oid]
