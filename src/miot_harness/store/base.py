@@ -17,9 +17,6 @@ class RunStore(Protocol):
     async def create(self, record: HarnessRunRecord) -> None:
         """Store a new record (status running) before the run does anything."""
 
-    async def update(self, record: HarnessRunRecord) -> None:
-        """Replace a stored record with this version of it."""
-
     async def finish(self, record: HarnessRunRecord) -> None:
         """Store the final version of a record (a finished status and time)."""
 

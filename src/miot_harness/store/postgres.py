@@ -73,9 +73,6 @@ class PostgresRunStore:
     async def create(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 
-    async def update(self, record: HarnessRunRecord) -> None:
-        await self._write(record)
-
     async def finish(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 

@@ -63,9 +63,6 @@ class SqliteRunStore:
     async def create(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 
-    async def update(self, record: HarnessRunRecord) -> None:
-        await self._write(record)
-
     async def finish(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 
