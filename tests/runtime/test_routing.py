@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from miot_harness.routing import catalogue_claims, classify_route, has_nexo_token
+from miot_harness.routing import NEXO_TOKENS, catalogue_claims, classify_route, has_nexo_token
 from miot_harness.schemas import HarnessRoute
 from miot_harness.settings import HarnessSettings
 from miot_harness.storytelling.descriptions import STORY_DESCRIPTIONS
@@ -152,3 +154,15 @@ def test_golden_set_routing_is_exact_over_the_real_catalogue() -> None:
     assert len(cases) >= 90
     assert {expected for _, _, expected in cases} == {"nexo_query", "storytelling"}
     assert misses == []
+
+
+@given(
+    prefix=st.text(max_size=200), suffix=st.text(max_size=200), token=st.sampled_from(NEXO_TOKENS)
+)
+def test_any_text_with_a_nexo_token_routes_to_nexo(prefix: str, suffix: str, token: str) -> None:
+    assert classify_route(f"{prefix} {token} {suffix}", CATALOGUE) is NEXO
+
+
+@given(message=st.text(max_size=500))
+def test_classification_never_raises(message: str) -> None:
+    assert classify_route(message, CATALOGUE) in (NEXO, STORY)
