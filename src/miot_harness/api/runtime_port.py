@@ -31,14 +31,29 @@ class RunExecutor(Protocol):
 class ApiRuntime(Protocol):
     """The booted harness: Nexo state, tools, the run store and the supervisor."""
 
-    nexo_enabled: bool
-    nexo_reason: str | None
-    registry: ToolRegistry
-    pool: Any
-    nexo_registered: list[str]
-    store: RunReader
-    supervisor: RunExecutor
-    seat_models: Mapping[str, str]
+    @property
+    def nexo_enabled(self) -> bool: ...
+
+    @property
+    def nexo_reason(self) -> str | None: ...
+
+    @property
+    def registry(self) -> ToolRegistry: ...
+
+    @property
+    def pool(self) -> Any: ...
+
+    @property
+    def nexo_registered(self) -> list[str]: ...
+
+    @property
+    def store(self) -> RunReader: ...
+
+    @property
+    def supervisor(self) -> RunExecutor: ...
+
+    @property
+    def seat_models(self) -> Mapping[str, str]: ...
 
     async def database_reachable(self) -> bool: ...
 
