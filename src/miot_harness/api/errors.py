@@ -26,16 +26,22 @@ UNPARSABLE_BODY = {
 
 
 class ErrorDetail(BaseModel):
+    """A refusal with a human reason (401, 404, 429)."""
+
     detail: str
 
 
 class ValidationIssue(BaseModel):
+    """One invalid part of a request: where (`loc`), what kind, and why."""
+
     type: str
     loc: list[str | int]
     msg: str
 
 
 class ValidationFailure(BaseModel):
+    """A 422: every invalid part of the request."""
+
     detail: list[ValidationIssue]
 
 

@@ -28,6 +28,8 @@ class RuntimeNotReady(RuntimeError):
 
 @dataclass
 class ApiState:
+    """One app's state; `runtime` and `launcher` exist while the lifespan runs."""
+
     settings: HarnessSettings
     keys: ApiKeyRing
     metrics: HarnessMetrics = field(default_factory=HarnessMetrics)

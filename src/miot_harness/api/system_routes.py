@@ -32,6 +32,8 @@ class HealthReport(BaseModel):
 
 
 class ToolEntry(BaseModel):
+    """One tool as `tools list --json` shows it."""
+
     name: str
     layer: str | None
     domain: str | None
@@ -39,6 +41,8 @@ class ToolEntry(BaseModel):
 
 
 class ToolCatalogue(BaseModel):
+    """The catalogue: every tool this harness may call, sorted by name."""
+
     tools: list[ToolEntry]
 
 
