@@ -165,3 +165,14 @@ async def test_another_tenant_reads_nothing(keyed_app) -> None:
         assert [r["run_id"] for r in runs.json()["runs"]] == [record["run_id"]]
         hidden = await client.get("/threads/turno-noche/runs", headers=bearer(ACME_KEY))
         assert hidden.status_code == 404
+
+
+async def test_an_open_server_reads_as_the_claimed_tenant(open_app) -> None:
+    async with asgi_client(open_app) as client:
+        claimed = {**QUESTION, "tenant_id": "acme", "user_id": "bob"}
+        record = (await client.post("/runs", json=claimed)).json()
+        assert (record["tenant_id"], record["user_id"]) == ("acme", "bob")
+        as_default = await client.get(f"/runs/{record['run_id']}")
+        as_claimed = await client.get(f"/runs/{record['run_id']}", params={"tenant_id": "acme"})
+    assert as_default.status_code == 404
+    assert as_claimed.status_code == 200 and as_claimed.json() == record
