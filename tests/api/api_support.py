@@ -120,33 +120,47 @@ class ScriptedTurns:
 
 
 class ScriptedRuntime:
-    """The API's view of the runtime, with Nexo enabled or disabled as a test needs."""
+    """The API's view of the runtime, with Nexo enabled or disabled as a test needs.
 
-    def __init__(self, settings: HarnessSettings, store: Any, *, nexo_enabled: bool) -> None:
+    Like the real runtime, the supervisor retries a failed boot before each run; with
+    `recovers`, a retry succeeds.
+    """
+
+    def __init__(
+        self, settings: HarnessSettings, store: Any, *, nexo_enabled: bool, recovers: bool
+    ) -> None:
         self.registry = ToolRegistry()
         self.registry.register(CountTool())
         self.turns = ScriptedTurns(self.registry)
-        self.nexo_enabled = nexo_enabled
-        self.nexo_reason = None if nexo_enabled else "sin conexión a Coordinador"
-        self.pool = object() if nexo_enabled else None
-        self.nexo_registered = ["coordinador_conteo_servicios"] if nexo_enabled else []
         self.store = store
         self.seat_models = dict(SEATS)
         self.retries = 0
-        routes = RouteTable(
-            nexo=self.turns if nexo_enabled else None,
-            nexo_reason=self.nexo_reason,
-            catalogue_texts=("conteo de servicios por región",),
-        )
+        self.recovers = recovers
         self.supervisor = HarnessSupervisor(
-            settings, store, routes, gate=_no_gate, seat_models=self.seat_models
+            settings,
+            store,
+            RouteTable(catalogue_texts=("conteo de servicios por región",)),
+            gate=_no_gate,
+            seat_models=self.seat_models,
+            before_run=self.maybe_retry_boot,
         )
+        self._set_nexo(nexo_enabled)
+
+    def _set_nexo(self, enabled: bool) -> None:
+        self.nexo_enabled = enabled
+        self.nexo_reason = None if enabled else "sin conexión a Coordinador"
+        self.pool = object() if enabled else None
+        self.nexo_registered = ["coordinador_conteo_servicios"] if enabled else []
+        self.supervisor.routes.nexo = self.turns if enabled else None
+        self.supervisor.routes.nexo_reason = self.nexo_reason
 
     async def database_reachable(self) -> bool:
         return self.nexo_enabled
 
     async def maybe_retry_boot(self) -> bool:
-        self.retries += 1
+        if not self.nexo_enabled:
+            self.retries += 1
+            self._set_nexo(self.recovers)
         return self.nexo_enabled
 
 
@@ -159,6 +173,7 @@ class RuntimeBox:
     """What the factory opened, so a test can reach its runtime."""
 
     nexo_enabled: bool = True
+    recovers: bool = False
     runtime: ScriptedRuntime | None = None
     opened: int = 0
     closed: int = 0
@@ -174,7 +189,9 @@ class RuntimeBox:
         store = await open_run_store(settings)
         self.opened += 1
         try:
-            self.runtime = ScriptedRuntime(settings, store, nexo_enabled=self.nexo_enabled)
+            self.runtime = ScriptedRuntime(
+                settings, store, nexo_enabled=self.nexo_enabled, recovers=self.recovers
+            )
             yield self.runtime
         finally:
             await store.close()

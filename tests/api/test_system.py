@@ -45,13 +45,26 @@ async def test_health_says_why_nexo_is_disabled_and_asks_for_a_boot_retry(tmp_pa
         health = await client.get("/health")
         notice = (await client.post("/runs", json=QUESTION, headers=AUTH)).json()
         assert app.state.nexo_enabled is False and app.state.nexo_pool is None
-        assert box.get().retries == 1
+        assert box.get().retries == 2  # /health, then the run
     assert health.status_code == 200
     assert health.json()["status"] == "degraded"
     assert health.json()["reason"] == "sin conexión a Coordinador"
     assert health.json()["database_reachable"] is False
     assert notice["status"] == "completed"
     assert "deshabilitado" in notice["answer"] and "sin conexión a Coordinador" in notice["answer"]
+
+
+async def test_a_boot_retry_that_succeeds_reaches_app_state(tmp_path: Path) -> None:
+    box = RuntimeBox(nexo_enabled=False, recovers=True)
+    app = create_app(api_settings(tmp_path), runtime_factory=box.factory)
+    async with asgi_client(app) as client:
+        assert app.state.nexo_enabled is False
+        record = (await client.post("/runs", json=QUESTION, headers=AUTH)).json()
+        assert app.state.nexo_enabled is True
+        assert app.state.nexo_registered == ["coordinador_conteo_servicios"]
+        health = (await client.get("/health")).json()
+    assert record["status"] == "completed" and record["answer"] == "Hay 42 servicios."
+    assert health["status"] == "ok" and health["reason"] is None
 
 
 async def test_tools_lists_the_catalogue_shape(keyed_app) -> None:

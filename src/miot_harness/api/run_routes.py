@@ -12,7 +12,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from miot_harness.api.auth import Caller
 from miot_harness.api.errors import BUSY, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from miot_harness.api.runs import LiveRun
-from miot_harness.api.state import caller, launcher_of, runtime_of
+from miot_harness.api.state import caller, launcher_of, publish_nexo_state, runtime_of
 from miot_harness.schemas import HarnessRunRecord, Identifier, UserRequest
 
 SSE_PING_SECONDS = 15
@@ -43,6 +43,11 @@ class ThreadRuns(BaseModel):
     runs: list[HarnessRunRecord]
 
 
+def _refresh_nexo_state(request: Request) -> None:
+    # A run may have retried a failed boot (the supervisor does before each run).
+    publish_nexo_state(request.app, runtime_of(request))
+
+
 def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
     principal = who.principal(body.tenant_id, body.user_id)
     return launcher_of(request).start(body, principal)
@@ -54,7 +59,9 @@ def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
     summary="Ask a question and wait for the whole run record",
 )
 async def create_run(request: Request, body: UserRequest, who: CallerDep) -> HarnessRunRecord:
-    return await _start(request, body, who).record()
+    record = await _start(request, body, who).record()
+    _refresh_nexo_state(request)
+    return record
 
 
 @router.post(
@@ -81,6 +88,7 @@ async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> Eve
                 data=event.model_dump_json(), event="harness_event", id=str(event.seq)
             )
         record = await run.record()
+        _refresh_nexo_state(request)
         yield ServerSentEvent(data=record.model_dump_json(), event="record")
 
     return EventSourceResponse(frames(), ping=SSE_PING_SECONDS)
