@@ -4,10 +4,10 @@
 
 Starts its own embedded PostgreSQL, creates one schema per size holding that many
 18-filter TABLE functions with `@meta` comments (like the demo's; three enum variants, and
-every tenth function with a parameter of its own), and times, cold, the catalog
-query plus descriptor building (introspection) and `build_nexo_tool` for each function
-(build). Prints medians, the time per function, and the growth against the smallest size
-(1.0 = linear); the target is under 1 s for 1,000 functions and no worse than linear.
+every tenth function with a parameter of its own), and times, cold, the catalog query
+plus descriptor building (introspection) and `build_nexo_tools` (build). Prints medians,
+the time per function, and the growth against the smallest size (1.0 = linear); the
+target is under 1 s for 1,000 functions and no worse than linear.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from rich.table import Table
 
 from miot_harness.nexo.introspect import _mapped_argument, introspect_nexo_functions
 from miot_harness.nexo.pool import create_nexo_pool
-from miot_harness.nexo.tool_factory import build_nexo_tool
+from miot_harness.nexo.tool_factory import build_nexo_tools
 from miot_harness.nexo.tool_models import build_input_model
 from miot_harness.settings import HarnessSettings
 
@@ -88,7 +88,7 @@ async def _measure(dsn: str, sizes: list[int], repeats: int) -> list[tuple[int, 
                 started = time.perf_counter()
                 result = await introspect_nexo_functions(pool, settings)
                 introspected = time.perf_counter()
-                tools = [build_nexo_tool(d, pool, settings) for d in result.descriptors]
+                tools = build_nexo_tools(result.descriptors, pool, settings)
                 built = time.perf_counter()
                 assert len(tools) == size
                 introspections.append(introspected - started)

@@ -71,11 +71,11 @@ def _run(settings: HarnessSettings, work):  # type: ignore[no-untyped-def]
 
 def _load_tools(settings: HarnessSettings) -> list[NexoTool]:
     from miot_harness.nexo.introspect import introspect_nexo_functions
-    from miot_harness.nexo.tool_factory import build_nexo_tool
+    from miot_harness.nexo.tool_factory import build_nexo_tools
 
     async def work(pool):  # type: ignore[no-untyped-def]
         result = await introspect_nexo_functions(pool, settings)
-        return [build_nexo_tool(d, pool, settings) for d in result.descriptors]
+        return build_nexo_tools(result.descriptors, pool, settings)
 
     return sorted(_run(settings, work), key=lambda tool: tool.name)
 

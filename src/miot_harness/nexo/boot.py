@@ -11,7 +11,7 @@ import asyncpg
 from miot_harness.nexo.freshness import probe_refreshed_at
 from miot_harness.nexo.introspect import SkippedFunction, describe_catalog, fetch_catalog
 from miot_harness.nexo.pool import UnsafeSearchPathError, read_only_transaction
-from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, NexoTool, build_nexo_tool
+from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, build_nexo_tools
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
 
@@ -91,7 +91,7 @@ async def _boot(
         raise BootRefusal(
             f"no fn_dx_* function of {settings.nexo_schema} can become a tool for this role"
         )
-    tools: list[NexoTool] = [build_nexo_tool(d, pool, settings) for d in result.descriptors]
+    tools = build_nexo_tools(result.descriptors, pool, settings)
     taken = [tool.name for tool in tools if tool.name in registry]
     if taken:
         raise BootRefusal(f"tool name(s) already registered: {', '.join(taken)}")

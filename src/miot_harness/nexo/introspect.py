@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import asyncpg
 
+from miot_harness.nexo.bulk import collector_paused
 from miot_harness.nexo.contract import SHARED_ENUMS, argument_name, takes_filter_contract
 from miot_harness.nexo.descriptions import ParsedDescription, is_denied, parse_pg_description
 from miot_harness.nexo.pool import nexo_connection
@@ -305,9 +306,11 @@ def _catalog_function(
 
 async def fetch_catalog(conn: asyncpg.Connection, schema: str) -> list[CatalogFunction]:
     """Every function of `schema` with types resolved (call inside a read-only transaction)."""
-    document = json.loads(await conn.fetchval(CATALOG_SQL, schema))
-    types = build_types(document["types"])
-    return [_catalog_function(schema, row, types) for row in document["functions"]]
+    text = await conn.fetchval(CATALOG_SQL, schema)
+    with collector_paused():
+        document = json.loads(text)
+        types = build_types(document["types"])
+        return [_catalog_function(schema, row, types) for row in document["functions"]]
 
 
 def _tool_argument(argument: CatalogArgument, description: ParsedDescription) -> ToolArgument:
@@ -449,6 +452,13 @@ def describe_catalog(
     functions: list[CatalogFunction], settings: HarnessSettings
 ) -> IntrospectionResult:
     """Apply scope, denylist and privileges, then describe what remains (skips logged)."""
+    with collector_paused():
+        return _describe_catalog(functions, settings)
+
+
+def _describe_catalog(
+    functions: list[CatalogFunction], settings: HarnessSettings
+) -> IntrospectionResult:
     result = IntrospectionResult()
     allowed = []
     descriptions = {}

@@ -11,6 +11,7 @@ import asyncpg
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from miot_harness.nexo.bulk import collector_paused
 from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
 from miot_harness.nexo.pool import read_only_transaction
@@ -200,6 +201,14 @@ def build_nexo_tool(
 ) -> NexoTool:
     """The governed tool for one introspected function."""
     return NexoTool(descriptor, pool, settings)
+
+
+def build_nexo_tools(
+    descriptors: list[FunctionDescriptor], pool: asyncpg.Pool, settings: HarnessSettings
+) -> list[NexoTool]:
+    """Every descriptor's tool, built in one pass with the collector paused."""
+    with collector_paused():
+        return [build_nexo_tool(descriptor, pool, settings) for descriptor in descriptors]
 
 
 def catalogue_entry(tool: HarnessTool) -> dict[str, Any]:
