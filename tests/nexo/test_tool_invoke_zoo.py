@@ -262,12 +262,15 @@ async def test_a_backend_killed_mid_query_fails_cleanly_and_the_pool_recovers(
         events = []
         call = asyncio.create_task(slow.invoke({"segundos": 30}, CTX, events.append))
         backend = None
-        while backend is None:
+        for _ in range(500):
             await asyncio.sleep(0.02)
             backend = await owner_pool.fetchval(
                 "SELECT pid FROM pg_stat_activity WHERE query LIKE '%fn_dx_lento%' "
                 "AND pid <> pg_backend_pid()"
             )
+            if backend is not None:
+                break
+        assert backend is not None, "the slow call never reached the server"
         assert await owner_pool.fetchval("SELECT pg_terminate_backend($1)", backend)
         with pytest.raises(ToolError) as caught:
             await call
