@@ -94,7 +94,11 @@ def list_tools(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("name", "layer", "domain", "arguments")
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    table.add_column("layer", no_wrap=True)
+    table.add_column("domain")
+    table.add_column("arguments")
     for entry in catalogue["tools"]:
         table.add_row(
             entry["name"],
