@@ -97,12 +97,19 @@ def parse_pg_description(text: str | None) -> ParsedDescription:
     return ParsedDescription(format=CommentFormat.PLAIN, summary=text.strip())
 
 
-def is_denied(name: str, description: ParsedDescription) -> str | None:
-    """Why a function may never become a tool, or None when the denylist lets it through."""
+def denied_by_name(name: str) -> str | None:
+    """Why a function's name alone keeps it from being a tool, or None."""
     if name.startswith(DENIED_NAME_PREFIX):
         return f"denied by name pattern {DENIED_NAME_PREFIX}*"
     if name in DENIED_NAMES:
         return f"denied by name ({name})"
+    return None
+
+
+def is_denied(name: str, description: ParsedDescription) -> str | None:
+    """Why a function may never become a tool, or None when the denylist lets it through."""
+    if reason := denied_by_name(name):
+        return reason
     if description.side_effects is not None and description.side_effects != NO_SIDE_EFFECTS:
         return f"denied by @meta side_effects: {description.side_effects}"
     return None

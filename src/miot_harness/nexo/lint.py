@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from miot_harness.nexo.descriptions import CommentFormat, is_denied, parse_pg_description
+from miot_harness.nexo.descriptions import (
+    CommentFormat,
+    denied_by_name,
+    is_denied,
+    parse_pg_description,
+)
 from miot_harness.nexo.introspect import (
     TOOL_FUNCTION_PREFIX,
     CatalogFunction,
@@ -89,7 +94,7 @@ def lint_catalog(functions: list[CatalogFunction]) -> LintReport:
         messages = _security_problems(function)
         denied = is_denied(function.name, parse_pg_description(function.comment))
         is_candidate = function.name.startswith(TOOL_FUNCTION_PREFIX)
-        if is_candidate and is_denied(function.name, parse_pg_description(None)) is None:
+        if is_candidate and denied_by_name(function.name) is None:
             messages += _tool_problems(function)
         if denied:
             note = f"not a tool: {denied}"
