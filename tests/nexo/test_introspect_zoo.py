@@ -9,6 +9,7 @@ import pytest
 
 from miot_harness.nexo.contract import FILTER_CONTRACT_ARGUMENTS
 from miot_harness.nexo.introspect import introspect_nexo_functions
+from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
 from miot_harness.nexo.tool_factory import build_nexo_tool
 
 INT = {"type": "integer"}
@@ -219,3 +220,18 @@ def test_overloads_and_long_names_are_deterministic_and_valid(zoo):
     assert re.fullmatch(r"coordinador_nombre_muy_largo\w+_[0-9a-f]{6}", long_names[0])
     for descriptor in zoo.descriptors:
         assert re.fullmatch(r"[a-z0-9_]{1,64}", descriptor.tool_name)
+
+
+def test_descriptions_render_each_comment_format(zoo_tools):
+    assert zoo_tools["coordinador_centro_control"].description == (
+        "[L2] Resumen de KPIs.\nDomain: centro_control\nReturns: json\nKeywords: resumen, kpi"
+    )
+    assert zoo_tools["coordinador_conteo"].description == "[L1] Conteo de items."
+    assert zoo_tools["coordinador_escribe_marca"].description == (
+        "Registra una marca (escribe, sin side_effects declarado)."
+    )
+    assert zoo_tools["coordinador_int_in"].description == "Función zoo.fn_dx_int_in."
+    filtros = zoo_tools["coordinador_filtros"].description
+    assert filtros.startswith("[L2] Devuelve los filtros recibidos.\nDomain: pruebas\n")
+    assert filtros.endswith("\n\n" + SHARED_FILTER_PRIMER)
+    assert SHARED_FILTER_PRIMER not in zoo_tools["coordinador_tabla"].description
