@@ -14,7 +14,15 @@ SUPERUSER = "postgres"
 HARNESS_ROLE = "harness"
 OWNER_ROLE = "nexo_owner"
 
-SQL_ROOT = Path(__file__).resolve().parents[3] / "db"
+
+
+def _sql_root() -> Path:
+    """`db/` of a source checkout, else the copy a wheel ships as `miot_harness/_db`."""
+    checkout = Path(__file__).resolve().parents[3] / "db"
+    return checkout if checkout.is_dir() else Path(__file__).resolve().parents[1] / "_db"
+
+
+SQL_ROOT = _sql_root()
 
 
 @dataclass(frozen=True)
