@@ -6,14 +6,44 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from miot_harness.events import HarnessEvent, utc_now
 
 MAX_MESSAGE_CHARS = 4000
+MAX_IDENTIFIER_CHARS = 128
+IDENTIFIER_CHARS = r"A-Za-z0-9_.:@\-"
+# What `strip_whitespace` removes (Unicode White_Space), spelled so that Python, Rust and
+# ECMAScript regular expressions read it alike: the published JSON schemas below accept
+# exactly what validation accepts, surrounding whitespace included.
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
 Identifier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[\w.\-:@]+$"),
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=MAX_IDENTIFIER_CHARS,
+        pattern=rf"^[{IDENTIFIER_CHARS}]+$",
+    ),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^[{_SPACE}]*[{IDENTIFIER_CHARS}]{{1,{MAX_IDENTIFIER_CHARS}}}[{_SPACE}]*$",
+        }
+    ),
+]
+Message = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": f"Stripped, then 1 to {MAX_MESSAGE_CHARS} characters.",
+            "pattern": rf"^[{_SPACE}]*[^{_SPACE}](?:[\s\S]{{0,{MAX_MESSAGE_CHARS - 2}}}"
+            rf"[^{_SPACE}])?[{_SPACE}]*$",
+        }
+    ),
 ]
 
 
@@ -42,15 +72,10 @@ class UserRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    message: Message
     thread_id: Identifier | None = None
     tenant_id: Identifier | None = None
     user_id: Identifier | None = None
-
-    @field_validator("message", mode="before")
-    @classmethod
-    def _strip(cls, value: Any) -> Any:
-        return value.strip() if isinstance(value, str) else value
 
 
 class RunContext(BaseModel):
