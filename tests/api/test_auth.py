@@ -156,23 +156,16 @@ async def test_another_tenant_reads_nothing(keyed_app) -> None:
         assert own.status_code == 200 and own.json()["answer"] == record["answer"]
         other = await client.get(f"/runs/{record['run_id']}", headers=bearer(ACME_KEY))
         assert other.status_code == 404
-        # A query tenant is for open servers only: a key's tenant always wins.
-        sneaky = await client.get(
-            f"/runs/{record['run_id']}", params={"tenant_id": "mintral"}, headers=bearer(ACME_KEY)
-        )
-        assert sneaky.status_code == 404
         runs = await client.get("/threads/turno-noche/runs", headers=bearer(MINTRAL_KEY))
         assert [r["run_id"] for r in runs.json()["runs"]] == [record["run_id"]]
         hidden = await client.get("/threads/turno-noche/runs", headers=bearer(ACME_KEY))
         assert hidden.status_code == 404
 
 
-async def test_an_open_server_reads_as_the_claimed_tenant(open_app) -> None:
+async def test_an_open_server_reads_as_the_tenant_lock(open_app) -> None:
     async with asgi_client(open_app) as client:
-        claimed = {**QUESTION, "tenant_id": "acme", "user_id": "bob"}
-        record = (await client.post("/runs", json=claimed)).json()
-        assert (record["tenant_id"], record["user_id"]) == ("acme", "bob")
-        as_default = await client.get(f"/runs/{record['run_id']}")
-        as_claimed = await client.get(f"/runs/{record['run_id']}", params={"tenant_id": "acme"})
-    assert as_default.status_code == 404
-    assert as_claimed.status_code == 200 and as_claimed.json() == record
+        own = (await client.post("/runs", json=QUESTION)).json()
+        claimed = (await client.post("/runs", json={**QUESTION, "tenant_id": "acme"})).json()
+        assert claimed["tenant_id"] == "acme"
+        assert (await client.get(f"/runs/{own['run_id']}")).json() == own
+        assert (await client.get(f"/runs/{claimed['run_id']}")).status_code == 404

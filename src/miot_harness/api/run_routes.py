@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -13,13 +13,16 @@ from miot_harness.api.auth import Caller
 from miot_harness.api.errors import BUSY, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
 from miot_harness.api.runs import LiveRun
 from miot_harness.api.state import caller, launcher_of, publish_nexo_state, runtime_of
-from miot_harness.schemas import HarnessRunRecord, Identifier, UserRequest
+from miot_harness.schemas import (
+    IDENTIFIER_CHARS,
+    MAX_IDENTIFIER_CHARS,
+    HarnessRunRecord,
+    UserRequest,
+)
 
 SSE_PING_SECONDS = 15
-PathId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[\w.\-:@]+$")]
-OpenTenant = Annotated[
-    Identifier | None,
-    Query(description="Open servers only (no API keys): the tenant to read as. Ignored with keys."),
+PathId = Annotated[
+    str, Path(min_length=1, max_length=MAX_IDENTIFIER_CHARS, pattern=rf"^[{IDENTIFIER_CHARS}]+$")
 ]
 CallerDep = Annotated[Caller, Depends(caller)]
 # One frame of the stream: `harness_event` (data = the event JSON, id = its seq), then `record`.
@@ -99,10 +102,8 @@ async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> Eve
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
     summary="One run record of the caller's tenant",
 )
-async def read_run(
-    request: Request, run_id: PathId, who: CallerDep, tenant_id: OpenTenant = None
-) -> HarnessRunRecord:
-    tenant = who.principal(tenant_id).tenant_id
+async def read_run(request: Request, run_id: PathId, who: CallerDep) -> HarnessRunRecord:
+    tenant = who.principal().tenant_id
     record = await runtime_of(request).store.get(run_id, tenant)
     if record is None:
         raise HTTPException(status_code=404, detail="no such run")
@@ -114,10 +115,8 @@ async def read_run(
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
     summary="The caller's tenant's runs of one thread, oldest first",
 )
-async def read_thread(
-    request: Request, thread_id: PathId, who: CallerDep, tenant_id: OpenTenant = None
-) -> ThreadRuns:
-    tenant = who.principal(tenant_id).tenant_id
+async def read_thread(request: Request, thread_id: PathId, who: CallerDep) -> ThreadRuns:
+    tenant = who.principal().tenant_id
     runs = await runtime_of(request).store.list_thread(thread_id, tenant)
     if not runs:
         raise HTTPException(status_code=404, detail="no such thread")
