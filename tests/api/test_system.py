@@ -103,6 +103,7 @@ async def test_metrics_count_what_the_run_emitters_reported(keyed_app, box) -> N
     assert samples[("miot_model_calls_total", seat)] == 2
     input_tokens = (("agent", "synthesizer"), ("direction", "input"), ("model", "offline"))
     assert samples[("miot_model_tokens_total", input_tokens)] == 240
+    assert samples[("process_resident_memory_bytes", ())] > 0
 
 
 async def test_each_app_has_its_own_metrics_registry(tmp_path: Path) -> None:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 from miot_harness.events import HarnessEvent, HarnessEventType, Subscriber
 from miot_harness.schemas import RunStatus
@@ -19,6 +27,9 @@ class HarnessMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # Memory, CPU and open files of this worker, as the default registry would show.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
         self.runs = Counter(
             "miot_runs",
             "Finished runs by route and status",
