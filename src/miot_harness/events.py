@@ -40,7 +40,9 @@ class HarnessEvent(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
-def make_event(type_: HarnessEventType, agent: str | None = None, **payload: Any) -> HarnessEvent:
+def make_event(
+    type_: HarnessEventType, agent: str | None = None, /, **payload: Any
+) -> HarnessEvent:
     """An event not yet sequenced (seq 0, no run id): the emitter stamps both."""
     return HarnessEvent(type=type_, agent=agent, payload=payload)
 
@@ -79,7 +81,7 @@ class RunEmitter:
         return stamped
 
     def emit(
-        self, type_: HarnessEventType, agent: str | None = None, **payload: Any
+        self, type_: HarnessEventType, agent: str | None = None, /, **payload: Any
     ) -> HarnessEvent:
         return self.publish(make_event(type_, agent, **payload))
 

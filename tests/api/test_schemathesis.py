@@ -79,4 +79,6 @@ def test_the_real_app_answers_generated_requests_as_documented(
 
             check()
             checked.append((operation.method, operation.path, mode))
-    assert len(checked) == 7 + 4  # every operation, and the four with inputs twice
+    # Every operation (the page's /ui/render and /ui/config included), those with inputs twice.
+    assert len(checked) == 9 + 5
+    assert {"/ui/render", "/ui/config"} <= {path for _, path, _ in checked}

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from miot_harness.api.app import create_app
 from miot_harness.settings import HarnessSettings
-from miot_harness.web import web_router
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "web"
@@ -35,11 +34,8 @@ CHROMIUM_ARGS = [
 
 
 def page_app(settings: HarnessSettings) -> FastAPI:
-    """The API app with the page; `create_app` may already include it (the lead wires it)."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/" for route in app.routes):
-        app.include_router(web_router(settings))
-    return app
+    """The API app, which serves the page at `/`."""
+    return create_app(settings)
 
 
 def _free_port() -> int:

@@ -14,6 +14,7 @@ from miot_harness.api.runs import RunLauncher
 from miot_harness.api.runtime_port import RuntimeFactory, default_runtime_factory
 from miot_harness.api.state import ApiState, publish_nexo_state
 from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.web import web_router
 
 # A question is at most 4,000 characters; the cap leaves room for UTF-8 and the other fields.
 MAX_BODY_BYTES = 64 * 1024
@@ -62,4 +63,5 @@ def create_app(
     install_error_handlers(app)
     app.include_router(run_routes.router)
     app.include_router(system_routes.router)
+    app.include_router(web_router(settings))
     return app

@@ -15,7 +15,6 @@ HARNESS_ROLE = "harness"
 OWNER_ROLE = "nexo_owner"
 
 
-
 def _sql_root() -> Path:
     """`db/` of a source checkout, else the copy a wheel ships as `miot_harness/_db`."""
     checkout = Path(__file__).resolve().parents[3] / "db"
