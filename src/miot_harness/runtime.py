@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from miot_harness.events import utc_now
 from miot_harness.observability import log_subscriber
@@ -36,6 +37,20 @@ NOT_CONFIGURED = (
 )
 
 Clock = Callable[[], datetime]
+
+
+class DemoDatabase(Protocol):
+    """A ready demo database: where its credentials live (the demo package makes one)."""
+
+    @property
+    def db_scripts_root(self) -> Path: ...
+
+    @property
+    def alias(self) -> str: ...
+
+
+# Only the faces know the demo package (SPEC 4): they pass its `ensure_demo_database`.
+DemoResolver = Callable[[HarnessSettings], DemoDatabase]
 
 
 def seat_model_names(settings: HarnessSettings) -> dict[str, str]:
@@ -69,7 +84,7 @@ class HarnessRuntime:
         store: RunStore,
         checkpointer: Any,
         *,
-        demo: bool,
+        demo_database: DemoResolver | None,
         clock: Clock,
         retry_interval_s: float = RETRY_INTERVAL_S,
     ) -> None:
@@ -79,7 +94,7 @@ class HarnessRuntime:
         self.store = store
         self.seat_models = seat_model_names(settings)
         self._checkpointer = checkpointer
-        self._demo = demo
+        self._demo_database = demo_database
         self._clock = clock
         self._boot = _Boot(nexo_reason="Nexo has not booted yet")
         self._last_attempt: float | None = None
@@ -197,10 +212,8 @@ class HarnessRuntime:
 
     async def _database_settings(self) -> HarnessSettings | None:
         """Settings pointing at the Coordinador database to use, or None when there is none."""
-        if self._demo:
-            from miot_harness.demo import ensure_demo_database
-
-            connection = await asyncio.to_thread(ensure_demo_database, self.settings)
+        if self._demo_database is not None:
+            connection = await asyncio.to_thread(self._demo_database, self.settings)
             return self.settings.model_copy(
                 update={
                     "nexo_dsn": None,
@@ -298,11 +311,14 @@ def _request_gate() -> Any:
 async def open_runtime(
     settings: HarnessSettings,
     *,
-    demo: bool = False,
+    demo_database: DemoResolver | None = None,
     clock: Clock = utc_now,
     retry_interval_s: float = RETRY_INTERVAL_S,
 ) -> AsyncIterator[HarnessRuntime]:
-    """Boot the harness for one process and close everything it opened on exit."""
+    """Boot the harness for one process and close everything it opened on exit.
+
+    With `demo_database`, Nexo boots against the database it resolves (the embedded demo).
+    """
     from miot_harness.nexo.threads import open_checkpointer
 
     async with AsyncExitStack() as stack:
@@ -316,7 +332,7 @@ async def open_runtime(
             settings,
             store,
             checkpointer,
-            demo=demo,
+            demo_database=demo_database,
             clock=clock,
             retry_interval_s=retry_interval_s,
         )

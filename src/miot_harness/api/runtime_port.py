@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from miot_harness.events import RunEmitter
 from miot_harness.schemas import HarnessRunRecord, UserRequest
+from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
 
 
@@ -61,11 +62,20 @@ class ApiRuntime(Protocol):
 
 
 RuntimeFactory = Callable[..., AbstractAsyncContextManager[ApiRuntime]]
-"""Called as `factory(settings, demo=bool)`; `miot_harness.runtime.open_runtime` fits."""
+"""Called as `factory(settings, demo=bool)`; `default_runtime_factory()` is the real one."""
 
 
 def default_runtime_factory() -> RuntimeFactory:
     """The real runtime, imported only when an app is actually built."""
     from miot_harness.runtime import open_runtime
 
-    return open_runtime
+    def factory(
+        settings: HarnessSettings, *, demo: bool = False
+    ) -> AbstractAsyncContextManager[ApiRuntime]:
+        if not demo:
+            return open_runtime(settings)
+        from miot_harness.demo import ensure_demo_database
+
+        return open_runtime(settings, demo_database=ensure_demo_database)
+
+    return factory

@@ -207,12 +207,13 @@ def _timings(record: HarnessRunRecord) -> str:
 
 
 async def _demo(settings: HarnessSettings, console: Console) -> int:
+    from miot_harness.demo import ensure_demo_database
     from miot_harness.runtime import open_runtime
     from miot_harness.schemas import UserRequest
 
     started = time.perf_counter()
     console.print("Preparando la base de demostración embebida…")
-    async with open_runtime(settings, demo=True) as runtime:
+    async with open_runtime(settings, demo_database=ensure_demo_database) as runtime:
         _boot_panel(console, runtime, time.perf_counter() - started)
         if not runtime.nexo_enabled:
             console.print("[red]La demo necesita Nexo habilitado.[/]")
@@ -247,9 +248,11 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
 
 
 async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord:
+    from miot_harness.demo import ensure_demo_database
     from miot_harness.runtime import database_configured, open_runtime
 
-    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+    demo_database = None if database_configured(settings) else ensure_demo_database
+    async with open_runtime(settings, demo_database=demo_database) as runtime:
         return await runtime.supervisor.run(
             request, tenant_id=tenant_id, user_id=request.user_id or "cli"
         )

@@ -53,10 +53,13 @@ async def open_runtime_session(
 
     With `demo` and no owner DSN, the embedded demo database's owner is used.
     """
+    from miot_harness.demo import ensure_demo_database
     from miot_harness.evals.stale import demo_owner_dsn, stale_preparer
     from miot_harness.runtime import open_runtime
 
-    async with open_runtime(settings, demo=demo) as runtime:
+    async with open_runtime(
+        settings, demo_database=ensure_demo_database if demo else None
+    ) as runtime:
         if not runtime.nexo_enabled:
             raise ModeConfigError(f"Nexo did not boot: {runtime.nexo_reason}")
         if owner_dsn is None and demo:

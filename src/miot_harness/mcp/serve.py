@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager, redirect_stdout
 from typing import TYPE_CHECKING
 
-from miot_harness.runtime import database_configured, open_runtime
+from miot_harness.runtime import DemoResolver, database_configured, open_runtime
 from miot_harness.settings import HarnessSettings
 
 if TYPE_CHECKING:
@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MCP_HTTP_PATH = "/mcp"
+
+
+def demo_resolver(settings: HarnessSettings) -> DemoResolver | None:
+    """The embedded demo database when no Coordinador database is configured, as `ask` does."""
+    if database_configured(settings):
+        return None
+    from miot_harness.demo import ensure_demo_database
+
+    return ensure_demo_database
 
 
 @contextmanager
@@ -45,7 +54,7 @@ async def serve_stdio(settings: HarnessSettings) -> None:
         # nothing it prints may reach stdout before the protocol owns it.
         with stdout_to_stderr():
             runtime = await stack.enter_async_context(
-                open_runtime(settings, demo=not database_configured(settings))
+                open_runtime(settings, demo_database=demo_resolver(settings))
             )
         server = build_mcp_server(runtime, settings)
         async with stdio_server() as (read, write):
@@ -66,7 +75,7 @@ async def serve_http(settings: HarnessSettings, host: str, port: int) -> None:
 
     from miot_harness.mcp.server import build_mcp_server
 
-    async with open_runtime(settings, demo=not database_configured(settings)) as runtime:
+    async with open_runtime(settings, demo_database=demo_resolver(settings)) as runtime:
         app = http_app(build_mcp_server(runtime, settings), host)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on")
         await uvicorn.Server(config).serve()
