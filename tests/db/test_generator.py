@@ -68,6 +68,7 @@ def test_the_fixture_database_rebuilds_to_the_same_digest(
         scale=int(params["scale"]),
         anchor=date.fromisoformat(params["anchor_date"]),
         timezone=params["timezone"],
+        as_of=time.fromisoformat(params["as_of"]),
     )
     try:
         build_database(demo_cluster.start(), "det_again", spec)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -97,11 +97,19 @@ def seed(
     anchor_date: Annotated[
         str | None, typer.Option(help="Anchor date YYYY-MM-DD (default: today in the zone).")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Local time HH:MM the data describes (default: now for today, else 12:00)."
+        ),
+    ] = None,
     stale_minutes: StaleMinutes = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Rebuild the demo data deterministically from (seed, scale, anchor date)."""
+    """Rebuild the demo data deterministically from (seed, scale, anchor date, as-of time)."""
     from dataclasses import replace
+
+    from miot_harness.demo.generator import DemoSpec
 
     _exit_on_sigterm()
     console = _console()
@@ -112,16 +120,25 @@ def seed(
     except ValueError:
         console.print(f"[red]--anchor-date must be YYYY-MM-DD, got {anchor_date!r}[/red]")
         raise typer.Exit(2) from None
+    try:
+        moment = time.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        console.print(f"[red]--as-of must be HH:MM, got {as_of!r}[/red]")
+        raise typer.Exit(2) from None
+    if moment is None:
+        moment = spec.as_of if anchor == spec.anchor else DemoSpec().as_of
     spec = replace(
         spec,
         seed=spec.seed if seed is None else seed,
         scale=spec.scale if scale is None else scale,
         anchor=anchor,
+        as_of=moment,
     )
     report = cluster.seed(spec, stale_minutes)
     load = report.load
     console.print(
-        f"[green]Sembrado[/green] seed={spec.seed} scale={spec.scale:,} anchor={spec.anchor}: "
+        f"[green]Sembrado[/green] seed={spec.seed} scale={spec.scale:,} anchor={spec.anchor} "
+        f"{spec.as_of:%H:%M}: "
         f"{load.servicios:,} servicios, {load.legs:,} tramos, {load.pods:,} POD, "
         f"{load.events:,} eventos"
     )

@@ -188,7 +188,13 @@ class DemoCluster:
             return connection
 
     def default_spec(self) -> DemoSpec:
-        return DemoSpec(anchor=self.today(), timezone=self.timezone)
+        """Today's data as of this minute, so nothing in it lies in the future."""
+        now = datetime.now(ZoneInfo(self.timezone))
+        return DemoSpec(
+            anchor=now.date(),
+            timezone=self.timezone,
+            as_of=now.time().replace(second=0, microsecond=0),
+        )
 
     def _ensure_roles(self, address: ServerAddress, dbname: str = DEMO_DBNAME) -> DemoConnection:
         harness = self._credentials(address, DEMO_ALIAS, HARNESS_ROLE, dbname)

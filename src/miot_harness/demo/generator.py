@@ -1,7 +1,8 @@
 """Deterministic demo data: servicios with their legs, POD and workflow events, streamed one by one.
 
-Everything depends only on (seed, scale, anchor date, time zone): the data describes the
-operation as of noon of the anchor date, 30 days back and 3 days ahead.
+Everything depends only on (seed, scale, anchor date, time of day, time zone): the data
+describes the operation as of that local time of the anchor date (noon unless told), 30
+days back and 3 days ahead; nothing in it happens later than that moment.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class DemoSpec:
     scale: int = DEFAULT_SCALE
     anchor: date = date(2026, 11, 25)
     timezone: str = "America/Santiago"
+    as_of: time = time(12, 0)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class DemoGenerator:
         self.spec = spec
         self.rng = random.Random(spec.seed)
         self.zone = ZoneInfo(spec.timezone)
-        self.as_of = datetime.combine(spec.anchor, time(12, 0), self.zone)
+        self.as_of = datetime.combine(spec.anchor, spec.as_of, self.zone)
         self._regions = _Weighted([(r, r.peso) for r in REGIONS])
         self._comunas = {r.nombre: _Weighted(r.comunas) for r in REGIONS}
         self._rm_centres = _Weighted(RM_CENTRES)
@@ -178,13 +180,17 @@ class DemoGenerator:
             # Hostile notes sit on today's critical queue so every tool path shows them.
             day, prioridad = 0, "alta"
             client = rng.choice([c for c in CLIENTS if c.prioritario])
-        compromiso = self._day_start(day) + timedelta(hours=rng.randint(12, 20))
+        compromiso = self._day_start(day) + _minutes(rng.randint(9 * 60, 21 * 60))
         lead = {"same_day": 0, "next_day": 1}.get(tipo) or rng.randint(2, 5)
         latest_creation = 11 * 60 if tipo == "same_day" else 20 * 60
         creacion = self._day_start(day - lead) + _minutes(rng.randint(7 * 60, latest_creation))
+        if creacion > compromiso - _minutes(60):
+            creacion = compromiso - _minutes(rng.randint(60, 180))
         if creacion >= self.as_of:
             creacion = self.as_of - _minutes(rng.randint(5, 600))
-        estado = "en_reparto" if hostile_note is not None else self._estado(day, carrier)
+        estado = (
+            "en_reparto" if hostile_note is not None else self._estado(day, carrier, compromiso)
+        )
         driver: _Driver | None = rng.choice(self._drivers[carrier.nombre])
         if estado == "pendiente" and rng.random() < 0.5:
             driver = None
@@ -211,7 +217,7 @@ class DemoGenerator:
         events = self._events(sid, servicio, legs, pod, carrier)
         return ServicioBundle(servicio, legs, pod, events)
 
-    def _estado(self, day: int, carrier: Carrier) -> str:
+    def _estado(self, day: int, carrier: Carrier, compromiso: datetime) -> str:
         r = self.rng.random()
         if day < 0:
             if r < 0.02:
@@ -222,21 +228,30 @@ class DemoGenerator:
                 return "en_reparto" if day == -1 else "en_transito"
             return "entregado"
         if day == 0:
-            for estado, upto in (
-                ("cancelado", 0.02),
-                ("fallido", 0.02 + carrier.tasa_falla),
-                ("pendiente", 0.12),
-                ("en_transito", 0.32),
-                ("en_reparto", 0.62),
-            ):
-                if r < upto:
-                    return estado
-            return "entregado"
+            return self._estado_today(r, carrier, compromiso)
         if r < 0.04:
             return "cancelado"
         if day == 1 and r < 0.35:
             return "en_transito"
         return "pendiente"
+
+    def _estado_today(self, r: float, carrier: Carrier, compromiso: datetime) -> str:
+        """Today only what is already due has been delivered or failed; early deliveries
+        grow as the working day (08:00-20:00) goes by."""
+        if r < 0.02:
+            return "cancelado"
+        if compromiso <= self.as_of:
+            if r < 0.02 + carrier.tasa_falla:
+                return "fallido"
+            return "entregado" if r < 0.85 else "en_reparto"
+        workday = (self.as_of - self._day_start(0) - timedelta(hours=8)) / timedelta(hours=12)
+        early = 0.3 * min(max(workday, 0.0), 1.0)
+        if r < 0.02 + early:
+            return "entregado"
+        for estado, upto in (("pendiente", 0.35), ("en_transito", 0.6)):
+            if r < upto + early * (1 - upto):
+                return estado
+        return "en_reparto"
 
     def _timeline(
         self, estado: str, day: int, carrier: Carrier, creacion: datetime, compromiso: datetime
@@ -251,6 +266,7 @@ class DemoGenerator:
             entrega = max(entrega, creacion + _minutes(rng.randint(30, 90)))
             if entrega > self.as_of:
                 entrega = self.as_of - _minutes(rng.randint(1, 60))
+            entrega = max(entrega, creacion + _minutes(1))
             intentos = 1 if rng.random() < 0.88 else rng.choice((2, 2, 2, 3))
             return entrega, entrega, intentos
         if estado == "fallido":
@@ -312,7 +328,8 @@ class DemoGenerator:
         if entrega is not None:
             return entrega
         if estado == "fallido":
-            return max(creacion + _minutes(90), min(compromiso, self.as_of) - _minutes(30))
+            last_attempt = max(creacion + _minutes(90), min(compromiso, self.as_of) - _minutes(30))
+            return min(last_attempt, self.as_of)
         return self.as_of
 
     def _legs(

@@ -124,6 +124,7 @@ def _reference_data(conn: psycopg.Connection[Any], spec: DemoSpec) -> None:
             [
                 ("timezone", spec.timezone),
                 ("anchor_date", spec.anchor.isoformat()),
+                ("as_of", spec.as_of.isoformat(timespec="minutes")),
                 ("seed", str(spec.seed)),
                 ("scale", str(spec.scale)),
             ],
