@@ -101,9 +101,17 @@ _OVERRIDE_PATTERNS = [
     r"\bprompt\s+(del|de)\s+sistema\b",
     r"\bmodo\s+(desarrollador|dios|admin|administrador|sin\s+restricciones)\b",
     r"\b(jailbreak|dan mode)\b",
-    r"\b(you are now|ahora eres|a partir de ahora eres|from now on you are|pretend to be"
-    r"|finge ser|haz de cuenta que eres)\b",
-    r"\b(sin|without)\s+(restricciones|restrictions|limites|limits|filtros)\b",
+    r"\b(you are now|ahora eres|eres ahora|a partir de ahora eres|from now on you are"
+    r"|pretend to be|finge ser|haz de cuenta que eres|imagina que eres|imagine you are)\b",
+    # Role-play: a game, or a claim that the assistant is someone with more rights.
+    r"\b(juguemos|finjamos|juego de rol|role\s*-?\s*play|roleplay|let'?s play)\b",
+    r"\b(eres|sos|seras|you are|you're|actua como|act as|behave as|comportate como)\s+"
+    r"(ahora\s+|now\s+)?(un\s+|una\s+|el\s+|la\s+|a\s+|an\s+|the\s+)?(admin\w*|dba|root"
+    r"|superusuario|super usuario|superuser|desarrollador|developer|sistema|system|hacker"
+    r"|orquestador|orchestrator)\b",
+    # Fake conversation markup in the question ("</system>", "<assistant>").
+    r"</?\s*(system|sistema|assistant|asistente|developer|instructions?|instrucciones)\s*>",
+    r"\b(sin|without)\s+(restricciones|restrictions|limites|limits|filtros|reglas|rules)\b",
     r"\b(revela|muestra|muestrame|dime|reveal|show|print|imprime|repite|repeat)\b[\w\s]{0,20}?"
     r"\b(tu|tus|your|el|the)\s+(system\s+)?(prompt|instrucciones|instructions)\b",
     r"\b(nuevas instrucciones|new instructions)\b",
