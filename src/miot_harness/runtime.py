@@ -22,7 +22,7 @@ from miot_harness.events import utc_now
 from miot_harness.observability import log_subscriber
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore, open_run_store
-from miot_harness.supervisor import HarnessSupervisor, RouteTable, interrupted_after
+from miot_harness.supervisor import HarnessSupervisor, RouteTable
 from miot_harness.tools import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         store = await open_run_store(settings)
         stack.push_async_callback(store.close)
-        interrupted = await store.mark_interrupted(interrupted_after(settings))
+        interrupted = await store.mark_interrupted()
         if interrupted:
             log.warning("marked %d interrupted run(s) as failed", interrupted)
         checkpointer = await stack.enter_async_context(open_checkpointer(settings))

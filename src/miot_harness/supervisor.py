@@ -7,7 +7,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Protocol
 
 from miot_harness.events import EventSink, HarnessEventType, RunEmitter, Subscriber, utc_now
@@ -243,8 +242,3 @@ class HarnessSupervisor:
             log.exception("run store write failed for run %s", record.run_id)
             return False
         return True
-
-
-def interrupted_after(settings: HarnessSettings) -> timedelta:
-    """Age past which a running record cannot be alive in any worker: the run budget plus slack."""
-    return timedelta(seconds=settings.run_timeout_s + 30)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,10 +18,27 @@ from miot_harness.events import HarnessEventType, RunEmitter, utc_now
 from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import INTERRUPTED, STORE_FILE, RunStore, open_run_store
+from miot_harness.store.lease import LeasedStore, WorkerIdentity, WorkerLease
 from miot_harness.store.postgres import PostgresRunStore
 from miot_harness.store.sqlite import SqliteRunStore
 
-Opener = Callable[[], Awaitable[RunStore]]
+KILLED_WORKER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from miot_harness.schemas import HarnessRunRecord
+from miot_harness.store.postgres import PostgresRunStore
+from miot_harness.store.sqlite import SqliteRunStore
+
+async def main(kind, location, record):
+    if kind == "sqlite":
+        store = await SqliteRunStore.open(Path(location))
+    else:
+        store = await PostgresRunStore.open(location)
+    await store.create(HarnessRunRecord.model_validate_json(record))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
 
 
 def _record(
@@ -46,25 +67,40 @@ def pg_store_dsn(pg_server) -> str:
     return pg_server.dsn(dbname)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def opener(request, tmp_path: Path, pg_store_dsn: str) -> AsyncIterator[Opener]:
-    """Opens a fresh handle on the same backing store every time it is called."""
-    opened: list[RunStore] = []
+class StoreOpener:
+    """Opens fresh handles on one backing store (lease options passed through)."""
 
-    async def open_store() -> RunStore:
-        if request.param == "sqlite":
-            store: RunStore = await SqliteRunStore.open(tmp_path / STORE_FILE)
+    def __init__(self, kind: str, location: str) -> None:
+        self.kind = kind
+        self.location = location
+        self.opened: list[RunStore] = []
+
+    async def __call__(self, **lease: float) -> LeasedStore:
+        if self.kind == "sqlite":
+            store: LeasedStore = await SqliteRunStore.open(Path(self.location), **lease)
         else:
-            store = await PostgresRunStore.open(pg_store_dsn)
-        opened.append(store)
+            store = await PostgresRunStore.open(self.location, **lease)
+        self.opened.append(store)
         return store
 
-    yield open_store
-    for store in opened:
+    def create_and_die(self, record: HarnessRunRecord) -> None:
+        """In another process: open the store, create `record`, then SIGKILL itself."""
+        args = [self.kind, self.location, record.model_dump_json()]
+        done = subprocess.run([sys.executable, "-c", KILLED_WORKER, *args], check=False)
+        assert done.returncode == -signal.SIGKILL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def opener(request, tmp_path: Path, pg_store_dsn: str) -> AsyncIterator[StoreOpener]:
+    """Opens a fresh handle on the same backing store every time it is called."""
+    location = str(tmp_path / STORE_FILE) if request.param == "sqlite" else pg_store_dsn
+    store_opener = StoreOpener(request.param, location)
+    yield store_opener
+    for store in store_opener.opened:
         await store.close()
 
 
-async def test_record_round_trips_and_survives_reopen(opener: Opener) -> None:
+async def test_record_round_trips_and_survives_reopen(opener: StoreOpener) -> None:
     store = await opener()
     record = _record(thread_id=uuid.uuid4().hex)
     await store.create(record)
@@ -80,7 +116,7 @@ async def test_record_round_trips_and_survives_reopen(opener: Opener) -> None:
     assert loaded.artifacts["evidence"][0]["rows"][0]["comuna"] == "Ñuñoa"
 
 
-async def test_another_tenant_sees_nothing(opener: Opener) -> None:
+async def test_another_tenant_sees_nothing(opener: StoreOpener) -> None:
     store = await opener()
     thread = uuid.uuid4().hex
     record = _record(thread_id=thread)
@@ -90,7 +126,7 @@ async def test_another_tenant_sees_nothing(opener: Opener) -> None:
     assert [r.run_id for r in await store.list_thread(thread, "mintral")] == [record.run_id]
 
 
-async def test_thread_lists_its_runs_oldest_first(opener: Opener) -> None:
+async def test_thread_lists_its_runs_oldest_first(opener: StoreOpener) -> None:
     store = await opener()
     thread = uuid.uuid4().hex
     now = utc_now()
@@ -103,26 +139,70 @@ async def test_thread_lists_its_runs_oldest_first(opener: Opener) -> None:
     assert [r.run_id for r in runs] == [earlier.run_id, later.run_id]
 
 
-async def test_mark_interrupted_fails_only_old_running_records(opener: Opener) -> None:
+def _assert_interrupted(record: HarnessRunRecord | None) -> None:
+    assert record is not None and record.status is RunStatus.FAILED
+    assert record.finished_at is not None
+    assert record.events[-1].type is HarnessEventType.RUN_FAILED
+    assert record.events[-1].payload == {"reason": INTERRUPTED}
+    assert [e.seq for e in record.events] == list(range(1, len(record.events) + 1))
+
+
+async def test_runs_of_a_killed_worker_fail_at_the_next_start(opener: StoreOpener) -> None:
+    crashed = _record()
+    opener.create_and_die(crashed)
+    done = _record(status=RunStatus.COMPLETED)
     store = await opener()
-    old = _record(created_at=utc_now() - timedelta(hours=2))
-    fresh = _record()
-    done = _record(created_at=utc_now() - timedelta(hours=2), status=RunStatus.COMPLETED)
-    for record in (old, fresh, done):
-        await store.create(record)
+    await store.create(done)
 
-    marked = await store.mark_interrupted(timedelta(minutes=5))
+    assert await store.mark_interrupted() >= 1
 
-    assert marked >= 1
-    failed = await store.get(old.run_id, "mintral")
-    assert failed.status is RunStatus.FAILED
-    assert failed.finished_at is not None
-    last = failed.events[-1]
-    assert last.type is HarnessEventType.RUN_FAILED
-    assert last.payload == {"reason": INTERRUPTED}
-    assert [e.seq for e in failed.events] == list(range(1, len(failed.events) + 1))
-    assert (await store.get(fresh.run_id, "mintral")).status is RunStatus.RUNNING
+    failed = await store.get(crashed.run_id, "mintral")
+    _assert_interrupted(failed)
     assert (await store.get(done.run_id, "mintral")).status is RunStatus.COMPLETED
+    await store.mark_interrupted()
+    assert await store.get(crashed.run_id, "mintral") == failed, "failed once, not twice"
+
+
+async def test_a_live_peer_keeps_its_running_runs(opener: StoreOpener) -> None:
+    peer = await opener()
+    record = _record()
+    await peer.create(record)
+    observer = await opener()
+
+    await observer.mark_interrupted()
+    assert (await observer.get(record.run_id, "mintral")).status is RunStatus.RUNNING
+
+    await peer.close()
+    await observer.mark_interrupted()
+    _assert_interrupted(await observer.get(record.run_id, "mintral"))
+
+
+async def test_the_heartbeat_fails_runs_of_an_expired_lease(opener: StoreOpener) -> None:
+    silent = await opener(heartbeat_s=3600)
+    record = _record()
+    await silent.create(record)
+    watcher = await opener(lease_s=0.2, heartbeat_s=0.05)
+    # No call from the test: the watcher's own heartbeat sweeps the silent worker's run.
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        swept = await watcher.get(record.run_id, "mintral")
+        if swept.status is not RunStatus.RUNNING:
+            break
+    _assert_interrupted(swept)
+
+
+def test_a_lease_is_gone_only_for_a_dead_process_or_an_old_heartbeat() -> None:
+    me = WorkerIdentity.current()
+    now = utc_now()
+    fresh = now - timedelta(seconds=1)
+    assert not WorkerLease(me, now - timedelta(hours=1)).gone(me, now, 30), "never itself"
+    peer = WorkerIdentity("peer", me.host, me.pid, me.pid_started)
+    assert not WorkerLease(peer, fresh).gone(me, now, 30), "same live process"
+    assert WorkerLease(peer, now - timedelta(seconds=31)).gone(me, now, 30)
+    reused = WorkerIdentity("old", me.host, me.pid, "0")
+    assert WorkerLease(reused, fresh).gone(me, now, 30), "a reused pid is another process"
+    remote = WorkerIdentity("remote", "another-host", 1, "")
+    assert not WorkerLease(remote, fresh).gone(me, now, 30), "a remote peer within its lease"
 
 
 async def test_settings_choose_the_store(tmp_path: Path, pg_store_dsn: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Protocol
 
 from miot_harness.events import HarnessEventType, make_event, utc_now
@@ -26,8 +25,8 @@ class RunStore(Protocol):
     async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]:
         """The tenant's records of a thread, oldest first."""
 
-    async def mark_interrupted(self, older_than: timedelta) -> int:
-        """Fail every record still running that started before `older_than` ago."""
+    async def mark_interrupted(self) -> int:
+        """Fail every running record whose worker process is gone; how many were failed."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -44,8 +43,3 @@ def interrupted(record: HarnessRunRecord) -> HarnessRunRecord:
             "events": [*record.events, stamped],
         }
     )
-
-
-def cutoff(older_than: timedelta) -> datetime:
-    """The creation time before which a running record cannot still be alive."""
-    return utc_now() - older_than

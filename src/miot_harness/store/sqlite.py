@@ -1,14 +1,18 @@
-"""SQLite run store (the default): one WAL file under the data directory, via aiosqlite."""
+"""SQLite run store (the default): one WAL file under the data directory, via aiosqlite.
+
+Each write is committed on its own; WAL with `synchronous=NORMAL` keeps every committed
+write across a killed process (only a power loss may drop the last ones).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 import aiosqlite
 
 from miot_harness.schemas import HarnessRunRecord, RunStatus
-from miot_harness.store.base import cutoff, interrupted
+from miot_harness.store.lease import HEARTBEAT_S, LEASE_S, LeasedStore, WorkerIdentity, WorkerLease
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS harness_runs (
@@ -21,30 +25,56 @@ CREATE TABLE IF NOT EXISTS harness_runs (
 );
 CREATE INDEX IF NOT EXISTS harness_runs_thread ON harness_runs (thread_id, tenant_id, created_at);
 CREATE INDEX IF NOT EXISTS harness_runs_status ON harness_runs (status, created_at);
+CREATE TABLE IF NOT EXISTS harness_workers (
+    instance_id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    pid_started TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+);
 """
+# Stores created before worker leases lack the owner column; their running rows are orphans.
+_OWNER_COLUMN = "ALTER TABLE harness_runs ADD COLUMN instance_id TEXT"
 
 _UPSERT = """
-INSERT INTO harness_runs (run_id, thread_id, tenant_id, status, created_at, record)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO harness_runs (run_id, thread_id, tenant_id, status, created_at, record, instance_id)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, record = excluded.record
+"""
+_FAIL_IF_RUNNING = "UPDATE harness_runs SET status = ?, record = ? WHERE run_id = ? AND status = ?"
+_RENEW = """
+INSERT INTO harness_workers (instance_id, host, pid, pid_started, heartbeat_at)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
 """
 
 
-class SqliteRunStore:
+class SqliteRunStore(LeasedStore):
     """Records as JSON rows; each write is one statement committed on its own."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, lease_s: float = LEASE_S, heartbeat_s: float = HEARTBEAT_S
+    ) -> None:
+        super().__init__(lease_s, heartbeat_s)
         self._conn = conn
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteRunStore:
+    async def open(
+        cls, path: Path, *, lease_s: float = LEASE_S, heartbeat_s: float = HEARTBEAT_S
+    ) -> SqliteRunStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=30)
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.executescript(_SCHEMA)
+        async with conn.execute("PRAGMA table_info(harness_runs)") as cursor:
+            columns = {row[1] for row in await cursor.fetchall()}
+        if "instance_id" not in columns:
+            await conn.execute(_OWNER_COLUMN)
         await conn.commit()
-        return cls(conn)
+        store = cls(conn, lease_s, heartbeat_s)
+        await store.start_lease()
+        return store
 
     async def _write(self, record: HarnessRunRecord) -> None:
         await self._conn.execute(
@@ -56,6 +86,7 @@ class SqliteRunStore:
                 record.status.value,
                 record.created_at.isoformat(),
                 record.model_dump_json(),
+                self.identity.instance_id,
             ),
         )
         await self._conn.commit()
@@ -83,15 +114,50 @@ class SqliteRunStore:
             rows = await cursor.fetchall()
         return [HarnessRunRecord.model_validate_json(row[0]) for row in rows]
 
-    async def mark_interrupted(self, older_than: timedelta) -> int:
+    async def _renew(self, identity: WorkerIdentity, now: datetime) -> None:
+        await self._conn.execute(
+            _RENEW,
+            (
+                identity.instance_id,
+                identity.host,
+                identity.pid,
+                identity.pid_started,
+                now.isoformat(),
+            ),
+        )
+        await self._conn.commit()
+
+    async def _leases(self) -> list[WorkerLease]:
         async with self._conn.execute(
-            "SELECT record FROM harness_runs WHERE status = ? AND created_at < ?",
-            (RunStatus.RUNNING.value, cutoff(older_than).isoformat()),
+            "SELECT instance_id, host, pid, pid_started, heartbeat_at FROM harness_workers"
         ) as cursor:
             rows = await cursor.fetchall()
-        for row in rows:
-            await self._write(interrupted(HarnessRunRecord.model_validate_json(row[0])))
-        return len(rows)
+        return [
+            WorkerLease(WorkerIdentity(*row[:4]), datetime.fromisoformat(row[4])) for row in rows
+        ]
+
+    async def _running(self) -> list[tuple[HarnessRunRecord, str | None]]:
+        async with self._conn.execute(
+            "SELECT record, instance_id FROM harness_runs WHERE status = ?",
+            (RunStatus.RUNNING.value,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(HarnessRunRecord.model_validate_json(row[0]), row[1]) for row in rows]
+
+    async def _fail_if_running(self, record: HarnessRunRecord) -> bool:
+        cursor = await self._conn.execute(
+            _FAIL_IF_RUNNING,
+            (record.status.value, record.model_dump_json(), record.run_id, RunStatus.RUNNING.value),
+        )
+        await self._conn.commit()
+        return cursor.rowcount == 1
+
+    async def _forget(self, instance_ids: list[str]) -> None:
+        await self._conn.executemany(
+            "DELETE FROM harness_workers WHERE instance_id = ?", [(i,) for i in instance_ids]
+        )
+        await self._conn.commit()
 
     async def close(self) -> None:
+        await self.stop_lease()
         await self._conn.close()
