@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from web_page_support import MINTRAL_KEY, OTHER_KEY, REPO, page_app, serving
 
+from miot_harness.demo.vocabulary import HOSTILE_NOTES
 from miot_harness.settings import load_settings
 
 pytestmark = pytest.mark.browser
@@ -118,23 +119,47 @@ async def test_another_tenant_sees_the_refusal(browser, page_server, artifacts):
     assert watched.errors == []
 
 
+# Anything the hostile notas could become if they were ever inserted as HTML or Markdown.
+INJECTED = ".turns a, .turns img, .turns script, .turns iframe, .turns [onerror], .turns [onclick]"
+WATCH_CSP = """() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation",
+    (e) => window.__cspViolations.push(e.violatedDirective));
+}"""
+
+
+@pytest.mark.security
 async def test_hostile_notas_are_shown_as_text_at_phone_width(
     browser, page_server, demo_db, artifacts
 ):
     conn = await asyncpg.connect(demo_db.owner_dsn)
     try:
-        codigo, notas = await conn.fetchrow(
-            "SELECT codigo, notas FROM nexo.servicio WHERE notas LIKE $1 ORDER BY codigo LIMIT 1",
-            "%<img src=x onerror=%",
+        hostile = await conn.fetch(
+            "SELECT codigo, notas FROM nexo.servicio WHERE notas = ANY($1::text[]) ORDER BY 1",
+            list(HOSTILE_NOTES),
         )
     finally:
         await conn.close()
+    assert {row["notas"] for row in hostile} == set(HOSTILE_NOTES)
+    markup = [row for row in hostile if row["notas"].startswith(("<", "["))]
     watched = await open_page(browser, page_server, PHONE)
     page = watched.page
-    turn = await ask(page, f"detalle del servicio {codigo}", key=MINTRAL_KEY)
-    assert notas in await turn.locator(".evidence").inner_text()
-    assert await page.locator(".turns img, .turns script, .turns iframe").count() == 0
+    await page.evaluate(WATCH_CSP)
+    for index, (codigo, notas) in enumerate(markup):
+        turn = await ask(
+            page, f"detalle del servicio {codigo}", key=MINTRAL_KEY if not index else None
+        )
+        text = await turn.inner_text()
+        # In the answer (server-rendered Markdown) and in the evidence table, as text.
+        assert text.count(notas) >= 2, notas
+    queue = await ask(page, "cola crítica de hoy")
+    evidence = await queue.locator(".evidence").inner_text()
+    assert any(notas in evidence for notas in HOSTILE_NOTES)
+    assert await page.locator(INJECTED).count() == 0
+    # Nothing was even attempted: an injected handler would have been blocked and reported.
+    assert await page.evaluate("window.__cspViolations") == []
     assert watched.dialogs == [] and watched.errors == []
+    assert await page.evaluate("typeof window.xss") == "undefined"
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await page.screenshot(path=str(artifacts / "page-phone.png"), full_page=True)
 

@@ -68,9 +68,20 @@ async def test_render_turns_markdown_into_html_and_escapes_raw_html(client):
     assert "&lt;script&gt;" in html and "&lt;img" in html
 
 
-async def test_render_drops_script_links(client):
-    html = (await client.post("/ui/render", json={"markdown": "[x](javascript:alert(1))"})).json()
-    assert "href" not in html["html"]
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[x](javascript:alert(1))",
+        "[haz clic](http://malicioso.example/robar)",
+        "![logo](http://malicioso.example/pixel.png)",
+        "<http://malicioso.example/robar>",
+        "[ref]\n\n[ref]: http://malicioso.example/robar",
+    ],
+)
+async def test_render_keeps_links_and_images_as_text(client, markdown):
+    html = (await client.post("/ui/render", json={"markdown": markdown})).json()["html"]
+    assert "href" not in html and "<a" not in html and "<img" not in html
+    assert "malicioso" in html or "javascript" in html
 
 
 async def test_render_rejects_a_body_without_markdown(client):
