@@ -142,6 +142,16 @@ def test_no_hallucination_flags_an_invented_number():
     assert score.passed is False and "311" in score.detail
 
 
+def test_no_hallucination_reads_row_times_shown_in_the_local_zone():
+    # 2026-11-26 01:51 UTC is 25-11 22:51 in Santiago: no digit of it is in the raw text.
+    evidence = [{"rows": [{"codigo": "SV-0000123", "eta": "2026-11-26T01:51:00+00:00"}]}]
+    shown = "SV-0000123 llega el 25-11 22:51. Datos de las 14:05."
+    assert score_no_hallucination(obs(answer=shown, evidence=evidence), ZONE).passed is True
+    wrong = "SV-0000123 llega el 25-11 23:51. Datos de las 14:05."
+    score = score_no_hallucination(obs(answer=wrong, evidence=evidence), ZONE)
+    assert score.passed is False and "23" in score.detail
+
+
 def test_no_hallucination_allows_numbers_from_the_question_and_rows_shown():
     evidence = [{"rows": [{"codigo": "SV-0000123"}, {"codigo": "SV-0000124"}], "total_count": 40}]
     answer = "Mostrando 2 de 40 (pediste los 10 primeros): SV-0000123, SV-0000124. Datos 14:05."

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from miot_harness.evals.numbers import answer_numbers, evidence_numbers, is_supported
 from miot_harness.models.offline import OfflineChatModel
 from miot_harness.models.offline.synthesizer import table_columns
 from miot_harness.models.seat_protocol import AnalystVerdict, CriticReport
@@ -49,15 +47,13 @@ def answer(evidence, freshness="fresh", question="pregunta") -> str:
     return MODEL.invoke(synthesizer_messages(question, evidence, freshness)).content
 
 
-def numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+(?:\.\d+)?", text))
-
-
 def test_kpis_as_a_compact_list_citing_refresh_time():
     text = answer([KPIS])
-    assert "- **totales por estado**:\n  - en transito: 310\n  - entregado: 1203" in text
-    assert "- **n criticos**: 14" in text
-    assert "- **tasa cumplimiento pct**: 91.5" in text
+    assert "- **Totales por estado**:\n  - En tránsito: 310\n  - Entregado: 1.203" in text
+    assert "- **Críticos**: 14" in text
+    assert "- **ETA riesgo**: 37" in text
+    assert "- **Tasa cumplimiento**: 91,5 %" in text
+    assert "n_" not in text and "pct" not in text
     assert "datos actualizados a las 08:48, hace 7 min" in text
     assert "\n\nFiltros: region=Metropolitana." in text  # not glued to the last bullet
     assert "⚠️" not in text
@@ -65,13 +61,31 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
 
 def test_table_shows_rows_and_the_total():
     text = answer([TABLE])
-    assert "| codigo | cliente | notas |" in text  # identifiers, labels, then free text
+    assert "| Código | Cliente | Notas |" in text  # identifiers, labels, then free text
     assert "| SV-0000012 | Andes Market |" in text
     assert "_Mostrando 2 de 63._" in text
 
 
+def test_the_title_comes_from_the_tool_description_when_the_evidence_carries_it():
+    assert answer([TABLE]).startswith("**Cola crítica**")  # the name, made readable
+    titled = {**TABLE, "title": "Cola crítica de servicios"}
+    assert answer([titled]).startswith("**Cola crítica de servicios**")
+
+
+def test_table_times_are_local_and_percentages_chilean():
+    rows = [
+        {"codigo": "SV-0000012", "eta": "2026-11-25T14:51:00+00:00", "pct_a_tiempo": "85.3"},
+        {"codigo": "SV-0000013", "eta": "2026-11-25 15:05:00+00:00", "pct_a_tiempo": "70"},
+    ]
+    table = evidence_item("coordinador_torre_control", {"rows": rows, "total_count": 2})
+    text = answer([table])
+    assert "| Código | % a tiempo | ETA |" in text
+    assert "| SV-0000012 | 85,3 % | 25-11 11:51 |" in text
+    assert "| SV-0000013 | 70,0 % | 25-11 12:05 |" in text
+
+
 def test_scalar_is_one_sentence():
-    assert "Resultado: **1287**." in answer([SCALAR])
+    assert "Resultado: **1.287**." in answer([SCALAR])
 
 
 def test_stale_data_is_flagged():
@@ -83,8 +97,9 @@ def test_stale_data_is_flagged():
 def test_every_number_comes_from_the_evidence():
     evidence = [KPIS, TABLE, SCALAR]
     text = answer(evidence)
-    allowed = numbers(json.dumps(evidence, ensure_ascii=False)) | {"08", "48", "7", "2"}
-    assert numbers(text) <= allowed
+    known = [*evidence_numbers(evidence), 8, 48, 7, 2]  # refresh clock and age; rows shown
+    unsupported = [n.text for n in answer_numbers(text) if not is_supported(n, known)]
+    assert answer_numbers(text) and unsupported == []
     assert "2778" not in text  # 1203 + 310 + ... never summed
 
 
@@ -212,8 +227,19 @@ def test_table_columns_put_identifiers_and_labels_before_measures():
     ]  # fmt: skip
     assert table_columns(rows) == [
         "codigo", "centro", "transportista", "brecha_capacidad", "capacidad", "fecha_entrega",
-        "notas",
     ]  # fmt: skip
+    assert table_columns(rows, limit=7)[-1] == "notas"  # long free text comes last
+
+
+def test_table_columns_prefer_varied_categories_over_constant_ones():
+    rows = [
+        {"codigo": f"SV-000001{i}", "patente": f"KJTR-4{i}", "region": "Metropolitana",
+         "estado": estado, "cliente": cliente, "intentos": i}
+        for i, (estado, cliente) in enumerate(
+            [("en_reparto", "Andes Market"), ("pendiente", "ElectroSur")]
+        )
+    ]  # fmt: skip
+    assert table_columns(rows, limit=4) == ["codigo", "estado", "cliente", "intentos"]
 
 
 def test_nested_detail_gets_sub_bullets_and_never_a_count():
@@ -225,7 +251,7 @@ def test_nested_detail_gets_sub_bullets_and_never_a_count():
         args={"codigo": "SV-0000123"},
     )  # fmt: skip
     text = answer([detail])
-    assert "- **servicio**:\n  - cliente: ElectroSur\n  - estado: entregado" in text
+    assert "- **Servicio**:\n  - Cliente: ElectroSur\n  - Estado: entregado" in text
     assert "  - tipo evento_4\n  - …" in text
     assert "evento_5" not in text
     assert "9" not in text  # the list size is never written

@@ -6,12 +6,14 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 # A number not glued to a preceding letter (so "L2" is a layer tag, not a number).
 _ANSWER_NUMBER = re.compile(r"(?<![A-Za-zÁÉÍÓÚáéíóúÑñ\d])(\d[\d.,]*\d|\d)(\s?%)?")
 _LIST_MARKER = re.compile(r"^(\s*)\d+[.)]\s", re.MULTILINE)
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _CONVENTIONS = (
     # (pattern, thousands separator, decimal separator)
     (re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"), ".", ","),
@@ -57,8 +59,23 @@ def answer_numbers(answer: str) -> list[AnswerNumber]:
     return found
 
 
-def evidence_numbers(value: Any) -> Iterable[float]:
-    """Every number inside a JSON-like value, including digits inside strings and list sizes."""
+def _local_parts(text: str, zone: tzinfo) -> tuple[float, ...]:
+    """The local date and time of an ISO timestamp with an offset (answers show local time)."""
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return ()
+    if stamp.tzinfo is None:
+        return ()
+    local = stamp.astimezone(zone)
+    return tuple(float(n) for n in (local.year, local.month, local.day, local.hour, local.minute))
+
+
+def evidence_numbers(value: Any, zone: tzinfo | None = None) -> Iterable[float]:
+    """Every number inside a JSON-like value, including digits inside strings and list sizes.
+
+    With `zone`, a timestamp string also gives its local date and time in that zone.
+    """
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, int | float):
@@ -67,15 +84,17 @@ def evidence_numbers(value: Any) -> Iterable[float]:
     elif isinstance(value, str):
         for token in _PLAIN_NUMBER.findall(value):
             yield float(token)
+        if zone is not None and _TIMESTAMP.match(value):
+            yield from _local_parts(value, zone)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from evidence_numbers(item)
+            yield from evidence_numbers(item, zone)
     elif isinstance(value, list | tuple):
         yield float(len(value))
         for item in value:
-            yield from evidence_numbers(item)
+            yield from evidence_numbers(item, zone)
     else:
-        yield from evidence_numbers(str(value))
+        yield from evidence_numbers(str(value), zone)
 
 
 def is_supported(number: AnswerNumber, known: Iterable[float]) -> bool:

@@ -148,7 +148,7 @@ def score_no_hallucination(
     numbers = answer_numbers(obs.answer)
     if not obs.answer.strip():
         return Score(metric="no_hallucination", passed=None, detail="no answer")
-    known = set(evidence_numbers(obs.evidence)) | set(given_numbers)
+    known = set(evidence_numbers(obs.evidence, ZoneInfo(timezone))) | set(given_numbers)
     for stamp in obs.refresh_stamps:
         known.update(_stamp_numbers(stamp, obs, timezone))
     unsupported = [n.text for n in numbers if not is_supported(n, known)]

@@ -19,6 +19,7 @@ class Evidence:
     refreshed_at: datetime | None
     is_stale: bool
     output: dict[str, Any]
+    title: str | None = None
 
     @property
     def rows(self) -> list[dict[str, Any]] | None:
@@ -54,6 +55,7 @@ def read_evidence(prompt: SeatPrompt) -> list[Evidence]:
                 refreshed_at=_timestamp(entry.get("refreshed_at")),
                 is_stale=bool(entry.get("is_stale")),
                 output=output if isinstance(output, dict) else {"value": output},
+                title=entry["title"] if isinstance(entry.get("title"), str) else None,
             )
         )
     return items

@@ -7,6 +7,7 @@ the evidence. Events are listed from `workflow_events` rows as data, cut short.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from miot_harness.models.offline.evidence import Evidence, citation, read_evidence
@@ -27,9 +28,11 @@ def _day_line(row: dict[str, Any]) -> str:
     return f"- {_day(row)}: " + ", ".join(parts)
 
 
-def _event_line(row: dict[str, Any]) -> str:
+def _event_line(row: dict[str, Any], zone: tzinfo | None) -> str:
     shown = [
-        cell(v) for k, v in row.items() if not k.startswith("refreshed_at") and k != "total_count"
+        cell(v, key=k, zone=zone)
+        for k, v in row.items()
+        if not k.startswith("refreshed_at") and k != "total_count"
     ]
     return "- " + " · ".join(shown[:MAX_EVENTS])
 
@@ -65,6 +68,9 @@ def story(prompt: SeatPrompt) -> str:
     lines += [_day_line(row) for row in days] or ["- No hay métricas de entrega para el período."]
     lines += _highlights(days)
     lines += ["", "**Eventos destacados**"]
-    lines += [_event_line(row) for row in event_rows[:MAX_EVENTS]] or ["- Sin eventos destacados."]
+    zone = prompt.now.tzinfo if prompt.now else None
+    lines += [_event_line(row, zone) for row in event_rows[:MAX_EVENTS]] or [
+        "- Sin eventos destacados."
+    ]
     lines += ["", f"_Fuente: Coordinador; {citation(items, prompt.now)}._"]
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +27,14 @@ from miot_harness.models.seat_protocol import (
     seat_heading,
 )
 from miot_harness.models.usage import system_message
+from miot_harness.nexo.descriptions import LAYER_PREFIX
 from miot_harness.nexo.primer import COORDINADOR_PRIMER
 from miot_harness.nexo.state import NexoEvidence, NexoPlan
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import HarnessTool
+
+_LAYER_TAG = re.compile(r"^\[\w+\]\s*")
+_TITLE_END = re.compile(r"[:.(\n]| para ")
 
 INSTRUCTIONS: dict[Seat, str] = {
     "filter_expert": """\
@@ -120,7 +125,15 @@ def status_section(evidence: Sequence[NexoEvidence], tenant: str, settings: Harn
     )  # fmt: skip
 
 
-def evidence_for_model(item: NexoEvidence, settings: HarnessSettings) -> dict[str, Any]:
+def tool_title(description: str) -> str:
+    """The first phrase of a tool's description, without its layer tag ("Cola crítica")."""
+    text = LAYER_PREFIX.sub("", _LAYER_TAG.sub("", description.strip()))
+    return _TITLE_END.split(text, maxsplit=1)[0].strip()
+
+
+def evidence_for_model(
+    item: NexoEvidence, settings: HarnessSettings, title: str | None = None
+) -> dict[str, Any]:
     """What a model sees of one tool result: at most `truncation_rows` rows, local time."""
     output = {"source": item.source, "layer": item.layer, "domain": item.domain, **item.output}
     if isinstance(output.get("rows"), list):
@@ -128,18 +141,26 @@ def evidence_for_model(item: NexoEvidence, settings: HarnessSettings) -> dict[st
     refreshed = (
         item.refreshed_at.astimezone(ZoneInfo(settings.timezone)) if item.refreshed_at else None
     )
-    return {
+    shown = {
         "tool": item.tool,
         "args": item.args,
         "refreshed_at": refreshed.isoformat() if refreshed else None,
         "is_stale": item.is_stale,
         "output": output,
     }
+    return shown | ({"title": title} if title else {})
 
 
-def evidence_section(evidence: Sequence[NexoEvidence], settings: HarnessSettings) -> str:
+def evidence_section(
+    evidence: Sequence[NexoEvidence],
+    settings: HarnessSettings,
+    tools: Iterable[HarnessTool] = (),
+) -> str:
+    """The evidence block; with `tools`, each item carries its tool's title for the reader."""
+    titles = {tool.name: tool_title(tool.description) for tool in tools}
     return render_json_section(
-        SECTION_EVIDENCE, [evidence_for_model(item, settings) for item in evidence]
+        SECTION_EVIDENCE,
+        [evidence_for_model(item, settings, titles.get(item.tool)) for item in evidence],
     )
 
 

@@ -35,7 +35,7 @@ async def _model_answer(state: NexoState, deps: NexoDeps, events: NodeEvents) ->
         [
             now_section(deps.clock(), deps.settings),
             status_section(evidence, deps.settings.nexo_tenant_lock, deps.settings),
-            evidence_section(evidence, deps.settings),
+            evidence_section(evidence, deps.settings, deps.registry),
         ],
     )
     reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
