@@ -1,0 +1,22 @@
+"""Reliability fixtures: a pausable private clone of the demo database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reliability_support import make_pausable
+
+from miot_harness.demo.cluster import DemoConnection
+
+# The API test support (uvicorn servers, SSE parsing, keys) is shared, not copied.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
+
+
+@pytest.fixture
+def pausable_db(demo_db_clone: DemoConnection) -> Iterator[DemoConnection]:
+    """A private demo clone whose Nexo calls sleep as long as `set_pause` says."""
+    make_pausable(demo_db_clone)
+    yield demo_db_clone
