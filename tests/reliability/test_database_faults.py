@@ -4,9 +4,15 @@ stopped server. Runs end honestly, with the cause in a `tool.failed`; the pool r
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from api_support import API_KEYS, MINTRAL_KEY, bearer, served
 from reliability_support import (
     QUESTION,
     assert_well_formed,
@@ -17,13 +23,16 @@ from reliability_support import (
     terminate,
 )
 
-from miot_harness.demo.cluster import DemoConnection
+from miot_harness.api.app import create_app
+from miot_harness.demo.cluster import DemoCluster, DemoConnection
+from miot_harness.demo.generator import DemoSpec
 from miot_harness.runtime import open_runtime
-from miot_harness.schemas import RunStatus, UserRequest
+from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
 
 pytestmark = pytest.mark.reliability
 
 TENANT = "mintral"
+DEMO_TIMEZONE = "America/Santiago"
 
 
 async def _ask(runtime, message: str = QUESTION):
@@ -94,3 +103,57 @@ async def test_the_statement_timeout_ends_a_slow_call_and_the_connection_comes_b
         assert again.status is RunStatus.COMPLETED, again.answer
         assert failed_tools(again) == []
         assert runtime.pool is pool, "the same pool served the next run"
+
+
+@pytest.fixture(scope="module")
+def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCluster]:
+    """A dedicated embedded cluster (not the session's) that a test may stop and start."""
+    # A short path keeps the Unix socket name within its length limit.
+    data_dir = Path(tempfile.mkdtemp(prefix="miot-rel-"))
+    cluster = DemoCluster(data_dir, DEMO_TIMEZONE)
+    cluster.up(DemoSpec(seed=7, scale=300, anchor=cluster.today(), timezone=DEMO_TIMEZONE))
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _health(client: httpx.AsyncClient) -> dict:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    return response.json()
+
+
+async def _post_run(client: httpx.AsyncClient) -> HarnessRunRecord:
+    response = await client.post("/runs", json={"message": QUESTION}, headers=bearer(MINTRAL_KEY))
+    assert response.status_code == 200, response.text
+    return HarnessRunRecord.model_validate(response.json())
+
+
+async def test_a_stopped_server_shows_in_health_and_runs_until_it_returns(
+    tmp_path: Path, own_cluster: DemoCluster
+) -> None:
+    database = own_cluster.up()
+    settings = runtime_settings(tmp_path, database, api_keys=json.dumps(API_KEYS))
+    async with (
+        served(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as client,
+    ):
+        assert (await _post_run(client)).status is RunStatus.COMPLETED
+        assert (await _health(client))["database_reachable"] is True
+
+        await asyncio.to_thread(own_cluster.down)
+        try:
+            down = await _health(client)
+            record = await _post_run(client)
+        finally:
+            await asyncio.to_thread(own_cluster.start)
+
+        assert down["database_reachable"] is False
+        _assert_honest_failure(record, "database_unavailable")
+        back = await _post_run(client)
+        assert back.status is RunStatus.COMPLETED, back.answer
+        assert failed_tools(back) == []
+        assert (await _health(client))["database_reachable"] is True
+        assert (await _health(client))["nexo_enabled"] is True
