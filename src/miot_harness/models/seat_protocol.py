@@ -34,8 +34,22 @@ SECTION_PLAN = "Plan actual"
 SECTION_EVIDENCE = "Evidencia"
 SECTION_ANSWER = "Respuesta"
 SECTION_STATUS = "Estado"
+PINNED_SECTIONS = (
+    SECTION_NOW,
+    SECTION_TOOLS,
+    SECTION_VALUES,
+    SECTION_PREVIOUS_PLAN,
+    SECTION_PLAN,
+    SECTION_EVIDENCE,
+    SECTION_STATUS,
+    SECTION_ANSWER,
+)
 
 _SEAT_HEADING = re.compile(r"^# Asiento: (\w+)\s*$", re.MULTILINE)
+# Only the pinned titles start a section: an answer under "## Respuesta" may have headings.
+_SECTION_HEADING = re.compile(
+    r"^## (" + "|".join(re.escape(t) for t in PINNED_SECTIONS) + r")[ \t]*\n?", re.MULTILINE
+)
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 _WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 _NOW_LINE = re.compile(r"Hoy es \w+ (\d{2})-(\d{2})-(\d{4}), (\d{2}):(\d{2}) \(([\w/+\-]+)\)")
@@ -82,13 +96,30 @@ def render_json_section(title: str, value: Any) -> str:
     return f"## {title}\n```json\n{payload}\n```"
 
 
+def seat_part(text: str) -> str:
+    """The prompt from the seat heading on (the whole text when it has none).
+
+    Sections are read only there: whatever precedes the heading (the primer) is prose and
+    can never be mistaken for a section, whatever headings it uses.
+    """
+    match = _SEAT_HEADING.search(text)
+    return text[match.start() :] if match else text
+
+
+def read_sections(text: str) -> dict[str, str]:
+    """Every pinned `## section` of a seat prompt, read in one pass; the first of a title wins."""
+    part = seat_part(text)
+    found = list(_SECTION_HEADING.finditer(part))
+    bodies: dict[str, str] = {}
+    for current, following in zip(found, [*found[1:], None], strict=True):
+        end = following.start() if following else len(part)
+        bodies.setdefault(current.group(1), part[current.end() : end].strip())
+    return bodies
+
+
 def read_section(text: str, title: str) -> str | None:
-    """The body of `## title`, up to the next `## ` or `# ` heading."""
-    pattern = re.compile(
-        rf"^## {re.escape(title)}\s*\n(.*?)(?=^#{{1,2}} |\Z)", re.MULTILINE | re.DOTALL
-    )
-    match = pattern.search(text)
-    return match.group(1).strip() if match else None
+    """The body of the pinned section `## title`, up to the next pinned section."""
+    return read_sections(text).get(title)
 
 
 def strip_json_fences(text: str) -> str:

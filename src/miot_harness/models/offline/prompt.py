@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -15,34 +14,14 @@ from miot_harness.models.offline.catalog import ToolSpec, parse_tools
 from miot_harness.models.offline.entities import CatalogMatcher
 from miot_harness.models.offline.ranking import ToolIndex
 from miot_harness.models.seat_protocol import (
-    SECTION_ANSWER,
-    SECTION_EVIDENCE,
     SECTION_NOW,
-    SECTION_PLAN,
-    SECTION_PREVIOUS_PLAN,
-    SECTION_STATUS,
     SECTION_TOOLS,
     SECTION_VALUES,
     find_seat,
     parse_local_now_line,
-    seat_heading,
+    read_sections,
+    seat_part,
     strip_json_fences,
-)
-
-SEAT_HEADING_PREFIX = seat_heading("filter_expert").split(":")[0] + ":"
-_PINNED = (
-    SECTION_NOW,
-    SECTION_TOOLS,
-    SECTION_VALUES,
-    SECTION_PREVIOUS_PLAN,
-    SECTION_PLAN,
-    SECTION_EVIDENCE,
-    SECTION_STATUS,
-    SECTION_ANSWER,
-)
-# Only the pinned titles start a section: an answer under "## Respuesta" may have headings.
-_SECTION_HEADING = re.compile(
-    r"^## (" + "|".join(re.escape(t) for t in _PINNED) + r")[ \t]*\n?", re.MULTILINE
 )
 
 
@@ -66,29 +45,11 @@ class SeatPrompt:
 
     @property
     def now(self) -> datetime | None:
-        section = self.section(SECTION_NOW) or self.seat_text
-        return parse_local_now_line(section)
-
-    @property
-    def seat_text(self) -> str:
-        """The system prompt from the seat heading on.
-
-        The primer has its own "## Evidencia" heading, so sections are read only after
-        `# Asiento:`, where the seat's own sections live.
-        """
-        start = self.system.find(SEAT_HEADING_PREFIX)
-        return self.system[start:] if start >= 0 else self.system
+        return parse_local_now_line(self.section(SECTION_NOW) or seat_part(self.system))
 
     @cached_property
     def sections(self) -> dict[str, str]:
-        """Every pinned `## section` of the seat, read in one pass over the prompt."""
-        text = self.seat_text
-        found = list(_SECTION_HEADING.finditer(text))
-        bodies: dict[str, str] = {}
-        for current, following in zip(found, [*found[1:], None], strict=True):
-            end = following.start() if following else len(text)
-            bodies.setdefault(current.group(1), text[current.end() : end].strip())
-        return bodies
+        return read_sections(self.system)
 
     def section(self, title: str) -> str | None:
         return self.sections.get(title)
