@@ -100,8 +100,8 @@ async def test_hostile_database_text_stays_data_inside_the_evidence_block(run_tu
     assert turn.result.status == RunStatus.COMPLETED
     system = models["synthesizer"].prompts[0][0].content
     assert system.startswith(COORDINADOR_PRIMER)
-    # The primer has its own "## Evidencia" rules; the data block follows the seat heading.
+    # The data block comes after the rules: the primer, then the seat heading.
     evidence = read_section(system, "Evidencia")
     assert evidence.startswith("```json") and HOSTILE in evidence
-    assert system.rindex("## Evidencia") > system.index("# Asiento: synthesizer")
+    assert system.index("\n## Evidencia") > system.index("# Asiento: synthesizer")
     assert HOSTILE not in system.replace(evidence, "")
