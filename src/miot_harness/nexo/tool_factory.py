@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from miot_harness.nexo.bulk import collector_paused
+from miot_harness.nexo.contract import LIMIT_ARGUMENT
 from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
 from miot_harness.nexo.pool import read_only_transaction
@@ -129,7 +130,14 @@ class NexoTool(HarnessTool):
             value = getattr(args, key)
             if key in given and value is not None:
                 bound.append((argument, value))
+            elif argument.name == LIMIT_ARGUMENT and not self._default_within_cap(argument):
+                # Omitting `limit` must not fetch more rows than an explicit one may ask for.
+                bound.append((argument, self._settings.nexo_max_limit))
         return bound
+
+    def _default_within_cap(self, argument: ToolArgument) -> bool:
+        default = argument.default
+        return isinstance(default, int) and default <= self._settings.nexo_max_limit
 
     def statement(self, bound: list[tuple[ToolArgument, Any]]) -> str:
         """`SELECT … FROM schema.fn(p_x => $1::type, …)`: named, typed, bound placeholders."""
