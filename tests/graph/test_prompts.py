@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 
-from nexo_fakes import FRESH, FakeTool, rows
+from nexo_fakes import FRESH, FakeTool, FilterArgs, rows
 
 from miot_harness.models.seat_protocol import SECTION_EVIDENCE, read_json_section
-from miot_harness.nexo.agents.prompts import evidence_section, tool_title
+from miot_harness.nexo.agents.prompts import (
+    evidence_section,
+    openai_tools,
+    tool_title,
+    tools_section,
+)
 from miot_harness.nexo.state import NexoEvidence
 from miot_harness.settings import HarnessSettings
 
@@ -38,3 +43,22 @@ def test_evidence_items_carry_their_tool_title_only_when_the_tools_are_given(
     plain = read_json_section(evidence_section([item], settings), SECTION_EVIDENCE)
     assert "title" not in plain[0]
     assert json.dumps(plain[0]["output"]) == json.dumps(titled[0]["output"])
+
+
+def test_tool_schemas_are_built_once_per_tool_and_handed_out_as_copies(monkeypatch):
+    built: list[str] = []
+    original = FilterArgs.model_json_schema
+
+    def counting(cls, *args, **kwargs):
+        built.append(cls.__name__)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(FilterArgs, "model_json_schema", classmethod(counting))
+    tools = [FakeTool("coordinador_a", rows(1)), FakeTool("coordinador_b", rows(1))]
+    first = tools_section(tools)
+    assert tools_section(tools) == first
+    assert tools_section(list(reversed(tools))) != first  # the order is the prompt's order
+    given = openai_tools(tools)
+    given[0]["function"]["parameters"]["properties"].clear()  # a provider editing its copy
+    assert openai_tools(tools)[0]["function"]["parameters"]["properties"]
+    assert built == ["FilterArgs", "FilterArgs"]  # once per tool, whatever the calls

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -91,17 +93,30 @@ def now_section(now: datetime, settings: HarnessSettings) -> str:
 
 
 def tools_section(tools: Sequence[HarnessTool]) -> str:
+    return _tools_section(tuple(tools))
+
+
+@lru_cache(maxsize=16)
+def _tools_section(tools: tuple[HarnessTool, ...]) -> str:
+    """Rendered once per set of tools: a graph's registry is fixed, and schemas are costly."""
     return render_json_section(
         SECTION_TOOLS,
         [
-            {
-                "name": tool.name,
-                "description": tool.description,
-                "input_schema": tool.input_model.model_json_schema(),
-            }
+            {"name": tool.name, "description": tool.description, "input_schema": tool_schema(tool)}
             for tool in tools
         ],
     )
+
+
+def tool_schema(tool: HarnessTool) -> dict[str, Any]:
+    """A fresh copy of the tool's input JSON schema (a provider may edit what it is given)."""
+    return json.loads(_schema_text(tool))
+
+
+@lru_cache(maxsize=512)
+def _schema_text(tool: HarnessTool) -> str:
+    """Pydantic builds a schema in milliseconds; a tool's input model never changes."""
+    return json.dumps(tool.input_model.model_json_schema(), ensure_ascii=False)
 
 
 def values_section(values: dict[str, Any]) -> str:
@@ -176,7 +191,7 @@ def openai_tools(tools: Sequence[HarnessTool]) -> list[dict[str, Any]]:
             "function": {
                 "name": tool.name,
                 "description": tool.description,
-                "parameters": tool.input_model.model_json_schema(),
+                "parameters": tool_schema(tool),
             },
         }
         for tool in tools
