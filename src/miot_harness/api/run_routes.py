@@ -38,6 +38,21 @@ SSE_FRAME_SCHEMA = {
 
 router = APIRouter(tags=["runs"])
 
+# OpenAPI links: a created run can be read back, and so can its thread (stateful clients and
+# schemathesis's stateful phase follow them).
+RUN_LINKS = {
+    "ReadRun": {
+        "operationId": "read_run",
+        "parameters": {"run_id": "$response.body#/run_id"},
+        "description": "The stored record of this run",
+    },
+    "ReadThread": {
+        "operationId": "read_thread",
+        "parameters": {"thread_id": "$response.body#/thread_id"},
+        "description": "Every run of this run's thread",
+    },
+}
+
 
 class ThreadRuns(BaseModel):
     """A thread's runs, oldest first."""
@@ -58,7 +73,14 @@ def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
 
 @router.post(
     "/runs",
-    responses={**UNAUTHORIZED, **TOO_LARGE, **INVALID, **BUSY},
+    operation_id="create_run",
+    responses={
+        200: {"description": "The finished run record", "links": RUN_LINKS},
+        **UNAUTHORIZED,
+        **TOO_LARGE,
+        **INVALID,
+        **BUSY,
+    },
     summary="Ask a question and wait for the whole run record",
 )
 async def create_run(request: Request, body: UserRequest, who: CallerDep) -> HarnessRunRecord:
@@ -69,6 +91,7 @@ async def create_run(request: Request, body: UserRequest, who: CallerDep) -> Har
 
 @router.post(
     "/runs/stream",
+    operation_id="stream_run",
     response_class=EventSourceResponse,
     responses={
         200: {
@@ -99,6 +122,7 @@ async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> Eve
 
 @router.get(
     "/runs/{run_id}",
+    operation_id="read_run",
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
     summary="One run record of the caller's tenant",
 )
@@ -112,6 +136,7 @@ async def read_run(request: Request, run_id: PathId, who: CallerDep) -> HarnessR
 
 @router.get(
     "/threads/{thread_id}/runs",
+    operation_id="read_thread",
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
     summary="The caller's tenant's runs of one thread, oldest first",
 )
