@@ -25,50 +25,49 @@ CREATE FUNCTION nexo.fn_dx_centro_control(
 LANGUAGE sql STABLE
 SET search_path = nexo, pg_catalog, pg_temp
 AS $$
-    WITH filtrado AS (
-        SELECT s.* FROM nexo.snap_servicio s
+    -- One pass over the snapshot: every KPI is a FILTER aggregate of the same filtered rows.
+    SELECT json_build_object(
+        'total_servicios', count(*),
+        'por_estado', json_build_object(
+            'cancelado', count(*) FILTER (WHERE s.estado = 'cancelado'),
+            'en_reparto', count(*) FILTER (WHERE s.estado = 'en_reparto'),
+            'en_transito', count(*) FILTER (WHERE s.estado = 'en_transito'),
+            'entregado', count(*) FILTER (WHERE s.estado = 'entregado'),
+            'fallido', count(*) FILTER (WHERE s.estado = 'fallido'),
+            'pendiente', count(*) FILTER (WHERE s.estado = 'pendiente')),
+        'n_eta_riesgo', count(*) FILTER (WHERE s.eta_clasificacion = 'en_riesgo'),
+        'n_atrasados', count(*) FILTER (WHERE s.eta_clasificacion = 'atrasado'),
+        'n_criticos', count(*) FILTER (WHERE s.es_critico),
+        'n_entregados', count(*) FILTER (WHERE s.estado = 'entregado'),
+        'n_entregados_a_tiempo', count(*) FILTER (WHERE s.entregado_a_tiempo),
+        'tasa_cumplimiento_pct',
+            round(100.0 * count(*) FILTER (WHERE s.estado = 'entregado' AND s.entregado_a_tiempo)
+                  / nullif(count(*) FILTER (WHERE s.estado = 'entregado'), 0), 1),
+        'refreshed_at_servicios',
+            (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios')
+    )
+    FROM nexo.snap_servicio s
         CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
             WHEN 'creacion' THEN s.dia_creacion
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
-        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
-    ), por_estado AS (
-        SELECT e.estado, count(fl.id) AS n
-        FROM unnest(ARRAY['pendiente', 'en_transito', 'en_reparto', 'entregado', 'fallido',
-                          'cancelado']) AS e(estado)
-        LEFT JOIN filtrado fl ON fl.estado = e.estado
-        GROUP BY e.estado
-    )
-    SELECT json_build_object(
-        'total_servicios', (SELECT count(*) FROM filtrado),
-        'por_estado', (SELECT json_object_agg(estado, n ORDER BY estado) FROM por_estado),
-        'n_eta_riesgo', (SELECT count(*) FROM filtrado WHERE eta_clasificacion = 'en_riesgo'),
-        'n_atrasados', (SELECT count(*) FROM filtrado WHERE eta_clasificacion = 'atrasado'),
-        'n_criticos', (SELECT count(*) FROM filtrado WHERE es_critico),
-        'n_entregados', (SELECT count(*) FROM filtrado WHERE estado = 'entregado'),
-        'n_entregados_a_tiempo', (SELECT count(*) FROM filtrado WHERE entregado_a_tiempo),
-        'tasa_cumplimiento_pct', (SELECT round(100.0 * count(*) FILTER (WHERE entregado_a_tiempo)
-                                               / nullif(count(*), 0), 1)
-                                  FROM filtrado WHERE estado = 'entregado'),
-        'refreshed_at_servicios',
-            (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios')
-    )
+    WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+      AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+      AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
+      AND (p_cliente IS NULL OR s.cliente = p_cliente)
+      AND (p_canal IS NULL OR s.canal = p_canal)
+      AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
+      AND (p_region IS NULL OR s.region = p_region)
+      AND (p_comuna IS NULL OR s.comuna = p_comuna)
+      AND (p_centro IS NULL OR s.centro = p_centro)
+      AND (p_transportista IS NULL OR s.transportista = p_transportista)
+      AND (p_conductor IS NULL OR s.conductor = p_conductor)
+      AND (p_patente IS NULL OR s.patente = upper(p_patente))
+      AND (p_estado IS NULL OR s.estado = p_estado)
+      AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
+      AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
+      AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
 $$;
 COMMENT ON FUNCTION nexo.fn_dx_centro_control(date, date, text, text, text, text, text, text, text, text, text, text, text, text, boolean, text, integer, integer) IS
 '@meta
