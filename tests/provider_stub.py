@@ -2,8 +2,10 @@
 APIs on 127.0.0.1, so the real provider clients can be tested without a network.
 
 Replies are queued in order (`enqueue`); every request is recorded with its parsed body.
-A reply can be slow (`delay_s`), fail with any status, carry a malformed body (`raw`), or
-drop the connection (`reset`). Use it as a context manager; `stop` releases slow handlers.
+A reply can be slow (`delay_s`), fail with any status, carry a malformed body (`raw`), drop
+the connection (`reset`), or start a 200 body that never ends (`forever`: a whitespace chunk
+every `TRICKLE_S`, so no read timeout fires). Use it as a context manager; `stop` releases
+slow and endless handlers.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 ANTHROPIC_PATH = "/v1/messages"
 OPENAI_PATH = "/v1/chat/completions"
+TRICKLE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class StubReply:
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False
+    forever: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.reset:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if reply.forever:
+                self._trickle(stub)
+                return
             payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
@@ -77,6 +84,19 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             # The client gave up first (its timeout): nothing left to answer.
             return
+
+    def _trickle(self, stub: ProviderStub) -> None:
+        """A chunked JSON body of whitespace only, until the client leaves or the stub stops."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            while not stub.released.wait(TRICKLE_S):
+                self.wfile.write(b"1\r\n \r\n")
+                self.wfile.flush()
+        except OSError:
+            stub.hung_up.set()
 
 
 class _StubServer(ThreadingHTTPServer):
@@ -90,8 +110,11 @@ class ProviderStub:
     def __init__(self) -> None:
         self.requests: list[StubRequest] = []
         self.released = threading.Event()
+        # Set when a client closes an endless body: it gave up instead of leaking the link.
+        self.hung_up = threading.Event()
         self._replies: deque[StubReply] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._server = _StubServer(("127.0.0.1", 0), _Handler)
         self._server.stub = self
         self._thread = threading.Thread(
@@ -110,6 +133,12 @@ class ProviderStub:
     def record(self, request: StubRequest) -> None:
         with self._lock:
             self.requests.append(request)
+            self._arrived.notify_all()
+
+    def wait_for_requests(self, count: int, timeout_s: float = 30) -> bool:
+        """Block until `count` requests have arrived; False if `timeout_s` passed first."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.requests) >= count, timeout_s)
 
     def next_reply(self) -> StubReply:
         with self._lock:

@@ -67,15 +67,13 @@ async def terminate(database: DemoConnection, pid: int) -> bool:
 
 
 def runtime_settings(data_dir: Path, database: DemoConnection, **overrides: Any) -> HarnessSettings:
-    """Offline models on a demo database through its db-scripts credentials, SQLite store."""
+    """A demo database through its db-scripts credentials, SQLite store, offline by default."""
+    chosen: dict[str, Any] = {"model": "offline", "nexo_dsn": None, "store_dsn": None}
     return load_settings(
         data_dir=data_dir,
-        nexo_dsn=None,
-        store_dsn=None,
         nexo_db_scripts_root=database.db_scripts_root,
         nexo_db_alias=database.alias,
-        model="offline",
-        **overrides,
+        **{**chosen, **overrides},
     )
 
 
