@@ -13,21 +13,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from miot_harness.nexo.contract import VALUE_FILTERS
+
 ARG_NAME = re.compile(r"^[a-z_]+$")
-TEXT_FILTERS = (
-    "cliente",
-    "canal",
-    "tipo_servicio",
-    "region",
-    "comuna",
-    "centro",
-    "transportista",
-    "conductor",
-    "patente",
-    "estado",
-    "eta_clasificacion",
-    "prioridad",
-)
+TEXT_FILTERS = tuple(name for name in VALUE_FILTERS if name != "es_critico")
 DATE_COLUMN = {
     "creacion": "fecha_creacion",
     "compromiso": "fecha_compromiso",

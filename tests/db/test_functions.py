@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from miot_harness.demo.vocabulary import CARRIERS, HOSTILE_NOTES
+from miot_harness.nexo.contract import ROW_FILTERS
 
 from .reference import Reference, call, call_scalar
 
@@ -194,27 +195,7 @@ def _filter_cases(reference: Reference, today: date) -> list[tuple[str, dict[str
     ]
 
 
-FILTER_NAMES = (
-    "fecha_desde",
-    "fecha_hasta",
-    "fecha_tipo",
-    "cliente",
-    "canal",
-    "tipo_servicio",
-    "region",
-    "comuna",
-    "centro",
-    "transportista",
-    "conductor",
-    "patente",
-    "estado",
-    "eta_clasificacion",
-    "es_critico",
-    "prioridad",
-)
-
-
-@pytest.mark.parametrize("name", FILTER_NAMES)
+@pytest.mark.parametrize("name", ROW_FILTERS)
 def test_each_filter_narrows_what_it_should(
     harness: psycopg.Connection[Any], reference: Reference, today: date, name: str
 ) -> None:

@@ -6,9 +6,10 @@ from typing import Any
 import pytest
 import yaml
 
-from miot_harness.evals.catalogue import FILTER_ARGUMENTS, load_catalogue
+from miot_harness.evals.catalogue import load_catalogue
 from miot_harness.evals.golden import GoldenSetError, load_golden, select_examples
 from miot_harness.evals.static_mode import golden_coverage
+from miot_harness.nexo.contract import FILTER_CONTRACT_ARGUMENTS
 
 GOLDEN = Path(__file__).parents[2] / "evals" / "golden" / "nexo" / "examples.yaml"
 CATALOGUE = load_catalogue(None)
@@ -176,7 +177,7 @@ def test_shipped_golden_set_is_valid_and_covers_the_issue():
     coverage = golden_coverage(examples, CATALOGUE)
     assert len(examples) >= 40
     assert all(count >= 3 for tool, count in coverage["tools"].items() if tool.startswith("coo"))
-    assert set(coverage["filters"]) >= set(FILTER_ARGUMENTS) | {"codigo"}
+    assert set(coverage["filters"]) >= set(FILTER_CONTRACT_ARGUMENTS) | {"codigo"}
     reasons = coverage["refusal_reasons"]
     assert reasons["tenant"] >= 3 and reasons["stale"] >= 2 and reasons["unsafe"] >= 5
     assert reasons["out_of_scope"] >= 2

@@ -8,27 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from miot_harness.evals.paths import ROOT
+from miot_harness.nexo.contract import FILTER_CONTRACT_ARGUMENTS
 
-FILTER_ARGUMENTS = (
-    "fecha_desde",
-    "fecha_hasta",
-    "fecha_tipo",
-    "cliente",
-    "canal",
-    "tipo_servicio",
-    "region",
-    "comuna",
-    "centro",
-    "transportista",
-    "conductor",
-    "patente",
-    "estado",
-    "eta_clasificacion",
-    "es_critico",
-    "prioridad",
-    "limit",
-    "offset",
-)
 _FILTER_TOOLS = (
     "centro_control",
     "cola_critica",
@@ -59,7 +40,7 @@ class ToolCatalogue:
 def pinned_nexo_tools() -> dict[str, frozenset[str] | None]:
     """The tool names and arguments pinned in the shared vocabulary."""
     tools: dict[str, frozenset[str] | None] = {
-        NEXO_PREFIX + name: frozenset(FILTER_ARGUMENTS) for name in _FILTER_TOOLS
+        NEXO_PREFIX + name: frozenset(FILTER_CONTRACT_ARGUMENTS) for name in _FILTER_TOOLS
     }
     tools[NEXO_PREFIX + "servicio_detalle"] = frozenset({"codigo"})
     tools[NEXO_PREFIX + "catalogo"] = frozenset()

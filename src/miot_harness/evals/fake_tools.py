@@ -12,8 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from miot_harness.evals.catalogue import FILTER_ARGUMENTS, NEXO_PREFIX, ToolCatalogue
+from miot_harness.evals.catalogue import NEXO_PREFIX, ToolCatalogue
 from miot_harness.nexo.agents.deps import Clock
+from miot_harness.nexo.contract import FILTER_CONTRACT_ARGUMENTS
 from miot_harness.nexo.tool_models import NexoJsonOutput, NexoScalarOutput, NexoTableOutput
 from miot_harness.tools import HarnessTool, ToolMetadata, ToolRegistry, ToolResult
 
@@ -132,7 +133,7 @@ def fake_registry(
     )
 
     inputs: dict[str, type[BaseModel]] = {
-        name: stand_in_input(name, arguments or frozenset(FILTER_ARGUMENTS))
+        name: stand_in_input(name, arguments or frozenset(FILTER_CONTRACT_ARGUMENTS))
         for name, arguments in catalogue.nexo_tools.items()
     }
     inputs |= {DELIVERY_METRICS: DeliveryMetricsInput, WORKFLOW_EVENTS: WorkflowEventsInput}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-FILTER_CONTRACT_ARGUMENTS: tuple[str, ...] = (
-    "fecha_desde",
-    "fecha_hasta",
-    "fecha_tipo",
+LIMIT_ARGUMENT = "limit"
+OFFSET_ARGUMENT = "offset"
+# Which rows: the date range and the date it applies to, then one value per attribute.
+DATE_FILTERS: tuple[str, ...] = ("fecha_desde", "fecha_hasta", "fecha_tipo")
+VALUE_FILTERS: tuple[str, ...] = (
     "cliente",
     "canal",
     "tipo_servicio",
@@ -19,18 +20,16 @@ FILTER_CONTRACT_ARGUMENTS: tuple[str, ...] = (
     "eta_clasificacion",
     "es_critico",
     "prioridad",
-    "limit",
-    "offset",
 )
+ROW_FILTERS: tuple[str, ...] = DATE_FILTERS + VALUE_FILTERS
+# The 18 parameters, in the order every list/KPI function declares them.
+FILTER_CONTRACT_ARGUMENTS: tuple[str, ...] = (*ROW_FILTERS, LIMIT_ARGUMENT, OFFSET_ARGUMENT)
 
 # Enums of the contract apply to every tool with these arguments, whatever its comment says.
 SHARED_ENUMS: dict[str, tuple[str, ...]] = {
     "fecha_tipo": ("creacion", "compromiso", "entrega", "eta"),
     "eta_clasificacion": ("a_tiempo", "en_riesgo", "atrasado", "sin_eta"),
 }
-
-LIMIT_ARGUMENT = "limit"
-OFFSET_ARGUMENT = "offset"
 
 
 def argument_name(sql_name: str) -> str:
