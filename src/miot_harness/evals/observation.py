@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from miot_harness.events import HarnessEventType
+from miot_harness.nexo.freshness import as_datetime
 from miot_harness.schemas import HarnessRunRecord
 
 
@@ -34,17 +35,6 @@ class RunObservation(BaseModel):
     model_calls: int
     input_tokens: int
     output_tokens: int
-
-
-def _parse_stamp(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
@@ -76,7 +66,7 @@ def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
         stamp
         for e in record.events
         if e.type == HarnessEventType.TOOL_COMPLETED
-        and (stamp := _parse_stamp(e.payload.get("refreshed_at"))) is not None
+        and (stamp := as_datetime(e.payload.get("refreshed_at"))) is not None
     ]
     model_calls, input_tokens, output_tokens = _usage(record)
     evidence: list[Any] = [record.artifacts]

@@ -14,7 +14,8 @@ from miot_harness.settings import IDENTIFIER, HarnessSettings
 REFRESHED_AT_PREFIX = "refreshed_at"
 
 
-def _as_datetime(value: Any) -> datetime | None:
+def as_datetime(value: Any) -> datetime | None:
+    """A datetime, or an ISO 8601 string read as one; None for anything else."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -27,7 +28,7 @@ def _as_datetime(value: Any) -> datetime | None:
 
 def _stamps(mapping: Mapping[str, Any]) -> Iterable[datetime]:
     for key, value in mapping.items():
-        if str(key).startswith(REFRESHED_AT_PREFIX) and (stamp := _as_datetime(value)):
+        if str(key).startswith(REFRESHED_AT_PREFIX) and (stamp := as_datetime(value)):
             yield stamp
 
 
