@@ -237,3 +237,28 @@ async def test_a_wrong_key_is_asked_for_again(browser, page_server):
     turn = page.locator(".turn").nth(0)
     await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "status-completed" in await turn.get_attribute("class")
+
+
+@pytest.mark.security
+async def test_the_content_security_policy_alone_blocks_injected_script(browser, page_server):
+    # Bypass the server's escaping on purpose: HTML inserted as such still cannot run script.
+    watched = await open_page(browser, page_server, LAPTOP)
+    page = watched.page
+    await page.evaluate(WATCH_CSP)
+    await page.evaluate(
+        """() => {
+          document.body.insertAdjacentHTML("beforeend",
+            '<img src="/ui/assets/nada.png" onerror="window.pwned = 1">' +
+            '<script>window.pwned = 2</script>');
+          const inline = document.createElement("script");
+          inline.textContent = "window.pwned = 3";
+          document.body.appendChild(inline);
+        }"""
+    )
+    await page.wait_for_function("window.__cspViolations.length >= 2")
+    assert await page.evaluate("typeof window.pwned") == "undefined"
+    assert set(await page.evaluate("window.__cspViolations")) <= {
+        "script-src-attr",
+        "script-src-elem",
+    }
+    assert watched.dialogs == []
