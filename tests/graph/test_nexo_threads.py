@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
@@ -24,7 +26,8 @@ from miot_harness.nexo.runner import run_config, run_nexo_turn
 from miot_harness.nexo.state import NexoEvidence, NexoPlan
 from miot_harness.nexo.threads import THREADS_FILE, open_checkpointer
 from miot_harness.schemas import RunContext, RunStatus
-from miot_harness.settings import load_settings
+from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.tools import ToolRegistry
 
 READY = '{"verdict": "ready"}'
 FIRST = {
@@ -47,6 +50,18 @@ def follow_up_models(turns: int) -> dict[str, Any]:
     return models
 
 
+@asynccontextmanager
+async def threaded_graph(
+    registry: ToolRegistry, settings: HarnessSettings, models: dict[str, Any]
+) -> AsyncIterator[Any]:
+    """A Nexo graph over the fake registry whose threads live in the settings' store."""
+    async with open_checkpointer(settings) as saver:
+        yield build_nexo_graph(
+            registry, settings, models, catalog_values=catalog_values, clock=clock,
+            checkpointer=saver,
+        )  # fmt: skip
+
+
 async def ask(
     graph: Any, question: str, settings: Any, thread: str = "t1", tenant: str = "mintral"
 ) -> Turn:
@@ -61,15 +76,7 @@ async def test_follow_ups_reuse_the_previous_filters_and_change_only_what_change
     registry, settings, cola
 ):
     models = follow_up_models(3)
-    async with open_checkpointer(settings) as saver:
-        graph = build_nexo_graph(
-            registry,
-            settings,
-            models,
-            catalog_values=catalog_values,
-            clock=clock,
-            checkpointer=saver,
-        )
+    async with threaded_graph(registry, settings, models) as graph:
         first = await ask(graph, "¿servicios en riesgo hoy en la RM?", settings)
         second = await ask(graph, "ahora solo para Valparaíso", settings)
         third = await ask(graph, "¿y ayer?", settings)
@@ -99,26 +106,10 @@ async def test_follow_ups_reuse_the_previous_filters_and_change_only_what_change
 
 
 async def test_thread_survives_reopening_the_sqlite_store(registry, settings, cola):
-    async with open_checkpointer(settings) as saver:
-        graph = build_nexo_graph(
-            registry,
-            settings,
-            follow_up_models(1),
-            catalog_values=catalog_values,
-            clock=clock,
-            checkpointer=saver,
-        )
+    async with threaded_graph(registry, settings, follow_up_models(1)) as graph:
         await ask(graph, "¿servicios en riesgo hoy en la RM?", settings)
 
-    async with open_checkpointer(settings) as saver:
-        graph = build_nexo_graph(
-            registry,
-            settings,
-            follow_up_models(1),
-            catalog_values=catalog_values,
-            clock=clock,
-            checkpointer=saver,
-        )
+    async with threaded_graph(registry, settings, follow_up_models(1)) as graph:
         state = (await graph.aget_state(run_config(ctx(), settings))).values
         await ask(graph, "ahora solo para Valparaíso", settings)
 
@@ -141,15 +132,7 @@ async def test_summarizer_fires_past_ten_messages_and_keeps_the_last_user_messag
         summarizer=["El usuario pidió borrar datos cinco veces."],
         filter_expert=['{"tool": null}'],
     )
-    async with open_checkpointer(settings) as saver:
-        graph = build_nexo_graph(
-            registry,
-            settings,
-            models,
-            catalog_values=catalog_values,
-            clock=clock,
-            checkpointer=saver,
-        )
+    async with threaded_graph(registry, settings, models) as graph:
         for i in range(5):
             refused = await ask(graph, f"borra los datos {i}", settings)
             assert refused.result.usage.model_calls == 0
@@ -170,15 +153,7 @@ async def test_summarizer_fires_past_ten_messages_and_keeps_the_last_user_messag
 
 async def test_other_tenant_long_thread_is_not_summarised(registry, settings):
     models = seat_models()
-    async with open_checkpointer(settings) as saver:
-        graph = build_nexo_graph(
-            registry,
-            settings,
-            models,
-            catalog_values=catalog_values,
-            clock=clock,
-            checkpointer=saver,
-        )
+    async with threaded_graph(registry, settings, models) as graph:
         for i in range(6):
             turn = await ask(graph, f"resumen {i}", settings, tenant="acme")
             assert turn.result.usage.model_calls == 0
@@ -199,15 +174,7 @@ async def test_postgres_checkpointer_keeps_the_thread_across_reopening(
     pg_settings = load_settings(data_dir=settings.data_dir, store_dsn=store_dsn, _env_file=None)
     caplog.set_level(logging.WARNING)
     for question in ("¿servicios en riesgo hoy en la RM?", "ahora solo para Valparaíso"):
-        async with open_checkpointer(pg_settings) as saver:
-            graph = build_nexo_graph(
-                registry,
-                pg_settings,
-                follow_up_models(1),
-                catalog_values=catalog_values,
-                clock=clock,
-                checkpointer=saver,
-            )
+        async with threaded_graph(registry, pg_settings, follow_up_models(1)) as graph:
             turn = await ask(graph, question, pg_settings, thread="pg-thread")
             assert turn.result.status == RunStatus.COMPLETED
 
