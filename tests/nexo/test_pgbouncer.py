@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,31 +16,13 @@ from miot_harness.nexo.introspect import introspect_nexo_functions
 from miot_harness.schemas import RunContext
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
+from pgbouncer_process import PgBouncerProcess
 
 pytestmark = pytest.mark.pgbouncer
 
 SERVER_POOL = 4
 CLIENT_POOL = 20
 CALLS = 200
-SERVICE_USER = "embedded_postgres"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"pgbouncer exited: {log.read_text() if log.exists() else ''}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError("pgbouncer did not start listening")
 
 
 @pytest.fixture(scope="module")
@@ -58,42 +33,13 @@ def harness_creds(demo_db) -> NexoCredentials:
 @pytest.fixture(scope="module")
 def pgbouncer(demo_db, harness_creds) -> Iterator[int]:
     """A PgBouncer 1.18 in front of the session server, run as the server's own user."""
-    run_dir = Path(tempfile.mkdtemp(prefix="miot-pgb-"))
-    port = _free_port()
-    (run_dir / "userlist.txt").write_text(
-        f'"{harness_creds.user}" "{harness_creds.password.get_secret_value()}"\n'
-    )
-    (run_dir / "pgbouncer.ini").write_text(
-        f"""[databases]
-* = host={demo_db.socket_dir} port={demo_db.port}
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = {run_dir}/userlist.txt
-pool_mode = transaction
-default_pool_size = {SERVER_POOL}
-max_client_conn = 500
-logfile = {run_dir}/pgbouncer.log
-pidfile = {run_dir}/pgbouncer.pid
-"""
-    )
-    command = [shutil.which("pgbouncer") or "pgbouncer", str(run_dir / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        # PgBouncer refuses to run as root; the server's user can also reach its socket.
-        shutil.chown(run_dir, SERVICE_USER)
-        for path in run_dir.iterdir():
-            shutil.chown(path, SERVICE_USER)
-        command[1:1] = ["-u", SERVICE_USER]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    users = {harness_creds.user: harness_creds.password.get_secret_value()}
+    bouncer = PgBouncerProcess(demo_db.socket_dir, demo_db.port, users, server_pool=SERVER_POOL)
     try:
-        _wait_for_port(port, process, run_dir / "pgbouncer.log")
-        yield port
+        bouncer.start()
+        yield bouncer.port
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        bouncer.close()
 
 
 @pytest.fixture(scope="module")

@@ -68,13 +68,15 @@ async def terminate(database: DemoConnection, pid: int) -> bool:
 
 def runtime_settings(data_dir: Path, database: DemoConnection, **overrides: Any) -> HarnessSettings:
     """A demo database through its db-scripts credentials, SQLite store, offline by default."""
-    chosen: dict[str, Any] = {"model": "offline", "nexo_dsn": None, "store_dsn": None}
-    return load_settings(
-        data_dir=data_dir,
-        nexo_db_scripts_root=database.db_scripts_root,
-        nexo_db_alias=database.alias,
-        **{**chosen, **overrides},
-    )
+    chosen: dict[str, Any] = {
+        "data_dir": data_dir,
+        "nexo_db_scripts_root": database.db_scripts_root,
+        "nexo_db_alias": database.alias,
+        "model": "offline",
+        "nexo_dsn": None,
+        "store_dsn": None,
+    }
+    return load_settings(**{**chosen, **overrides})
 
 
 def failed_tools(record: HarnessRunRecord) -> list[dict[str, Any]]:
