@@ -30,11 +30,13 @@ from miot_harness.models.seat_protocol import (
     SECTION_STATUS,
     SECTION_TOOLS,
     SECTION_VALUES,
+    Seat,
     local_now_line,
     render_json_section,
+    render_seat,
     render_section,
-    seat_heading,
 )
+from miot_harness.models.usage import system_message
 from miot_harness.nexo.primer import COORDINADOR_PRIMER
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "offline" / "fixtures"
@@ -72,10 +74,10 @@ EVIDENCE = [
 ]
 
 
-def system(seat: str, sections: list[str]) -> SystemMessage:
-    parts = [COORDINADOR_PRIMER, seat_heading(seat), "Instrucciones."]
-    parts.append(render_section(SECTION_NOW, local_now_line(NOW, ZONE)))
-    return SystemMessage(content="\n\n".join([*parts, *sections]))
+def system(seat: Seat, sections: list[str]) -> SystemMessage:
+    now_section = render_section(SECTION_NOW, local_now_line(NOW, ZONE))
+    body = render_seat(seat, "Instrucciones.", [now_section, *sections])
+    return system_message(OfflineChatModel(), COORDINADOR_PRIMER, body)
 
 
 def run_messages(question: str) -> list[list[BaseMessage]]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from miot_harness.models.offline import OfflineChatModel
 from miot_harness.models.seat_protocol import (
     SECTION_ANSWER,
     SECTION_EVIDENCE,
@@ -22,9 +23,10 @@ from miot_harness.models.seat_protocol import (
     Seat,
     local_now_line,
     render_json_section,
+    render_seat,
     render_section,
-    seat_heading,
 )
+from miot_harness.models.usage import system_message
 from miot_harness.nexo.primer import COORDINADOR_PRIMER
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -41,14 +43,10 @@ def load_values() -> dict[str, Any]:
 
 
 def system_prompt(seat: Seat, sections: list[str], now: datetime = NOW) -> SystemMessage:
-    body = [
-        COORDINADOR_PRIMER,
-        seat_heading(seat),
-        "Instrucciones del asiento en español.",
-        render_section(SECTION_NOW, local_now_line(now, ZONE)),
-        *sections,
-    ]
-    return SystemMessage(content="\n\n".join(body))
+    """The system message the graph sends the offline model: primer, then the seat's part."""
+    now_section = render_section(SECTION_NOW, local_now_line(now, ZONE))
+    body = render_seat(seat, "Instrucciones del asiento en español.", [now_section, *sections])
+    return system_message(OfflineChatModel(), COORDINADOR_PRIMER, body)
 
 
 def filter_messages(

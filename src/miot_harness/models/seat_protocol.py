@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -79,6 +80,11 @@ class CriticReport(BaseModel):
 
 def seat_heading(seat: Seat) -> str:
     return f"# Asiento: {seat}"
+
+
+def render_seat(seat: Seat, instructions: str, sections: Sequence[str] = ()) -> str:
+    """A seat's prompt after the primer: its heading, its instructions, then its sections."""
+    return "\n\n".join([seat_heading(seat), instructions, *sections])
 
 
 def find_seat(text: str) -> str | None:

@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from miot_harness.events import EventSink, HarnessEventType, make_event
-from miot_harness.models.seat_protocol import seat_heading
+from miot_harness.models.seat_protocol import render_seat
 from miot_harness.models.usage import ModelCallError, call_model, model_label
 from miot_harness.nexo.agents.calls import turn_event
 from miot_harness.nexo.agents.data_fetcher import build_evidence
@@ -89,13 +89,10 @@ def narrator_body(evidence: list[NexoEvidence], now: datetime, settings: Harness
     story_view = settings.model_copy(
         update={"nexo_truncation_rows": max(MAX_STORY_DAYS, settings.nexo_truncation_rows)}
     )
-    return "\n\n".join(
-        [
-            seat_heading(SEAT),
-            NARRATOR_INSTRUCTIONS,
-            now_section(now, settings),
-            evidence_section(evidence, story_view),
-        ]
+    return render_seat(
+        SEAT,
+        NARRATOR_INSTRUCTIONS,
+        [now_section(now, settings), evidence_section(evidence, story_view)],
     )
 
 

@@ -25,8 +25,8 @@ from miot_harness.models.seat_protocol import (
     Seat,
     local_now_line,
     render_json_section,
+    render_seat,
     render_section,
-    seat_heading,
 )
 from miot_harness.models.usage import system_message
 from miot_harness.nexo.descriptions import LAYER_PREFIX
@@ -85,7 +85,7 @@ def system_prompt(model: BaseChatModel, body: str) -> SystemMessage:
 
 def seat_body(seat: Seat, sections: Sequence[str] = ()) -> str:
     """Heading, instructions and sections of one seat's system prompt."""
-    return "\n\n".join([seat_heading(seat), INSTRUCTIONS[seat], *sections])
+    return render_seat(seat, INSTRUCTIONS[seat], sections)
 
 
 def now_section(now: datetime, settings: HarnessSettings) -> str:
