@@ -105,6 +105,7 @@ async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
     assert watched.errors == [] and watched.dialogs == []
 
 
+@pytest.mark.security
 async def test_another_tenant_sees_the_refusal(browser, page_server, artifacts):
     watched = await open_page(browser, page_server, LAPTOP)
     page = watched.page
