@@ -171,3 +171,27 @@ def test_stale_minutes_stamps_snapshots_in_the_past(
     assert datetime.fromisoformat(kpis["refreshed_at_servicios"]) == stamps["servicios"]
     report = demo_cluster.ensure_current(dbname=demo_db_clone.dbname)
     assert report.refreshed
+
+
+@pytest.mark.parametrize("as_of", [time(7, 0), time(10, 13), time(18, 30)])
+def test_today_happens_only_up_to_the_as_of_time_and_is_not_all_on_time(as_of: time) -> None:
+    spec = DemoSpec(seed=5, scale=3000, anchor=ANCHOR, as_of=as_of)
+    moment = datetime.combine(ANCHOR, as_of, ZoneInfo(spec.timezone))
+    delivered_today, on_time = 0, 0
+    for bundle in DemoGenerator(spec).servicios():
+        s = bundle.servicio
+        estado, compromiso, entrega = s[12], s[14], s[15]
+        assert all(event[2] <= moment for event in bundle.events)
+        assert all(leg[5] is None or leg[5] <= moment for leg in bundle.legs)
+        if compromiso.astimezone(ZoneInfo(spec.timezone)).date() == ANCHOR:
+            if estado == "fallido":
+                assert compromiso <= moment  # only what is already due can have failed
+            if estado == "entregado":
+                delivered_today += 1
+                on_time += entrega <= compromiso
+    if as_of < time(9, 0):
+        assert delivered_today == 0  # no compromiso is due before 09:00
+    elif as_of > time(18, 0):
+        assert 0 < on_time < delivered_today  # late in the day, some arrived late
+    else:
+        assert delivered_today > 0
