@@ -252,7 +252,7 @@ def test_nested_detail_gets_sub_bullets_and_never_a_count():
     )  # fmt: skip
     text = answer([detail])
     assert "- **Servicio**:\n  - Cliente: ElectroSur\n  - Estado: entregado" in text
-    assert "  - tipo evento_4\n  - …" in text
+    assert "  - Tipo: evento_4\n  - …" in text
     assert "evento_5" not in text
     assert "9" not in text  # the list size is never written
 

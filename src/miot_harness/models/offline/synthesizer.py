@@ -16,7 +16,7 @@ from typing import Any
 
 from miot_harness.models.offline.evidence import Evidence, citation, read_evidence
 from miot_harness.models.offline.prompt import SeatPrompt
-from miot_harness.models.offline.wording import is_percent, label, value_text, words
+from miot_harness.models.offline.wording import is_percent, label, value_text
 from miot_harness.models.seat_protocol import SECTION_STATUS
 
 MAX_CELL = 40
@@ -50,21 +50,20 @@ def title(item: Evidence) -> str:
     return label(name)
 
 
-def _flat(value: Any, zone: tzinfo | None) -> str:
+def _flat(value: Any, zone: tzinfo | None, key: str = "") -> str:
     if value is None:
         return "—"
     if isinstance(value, dict):
-        return ", ".join(f"{' '.join(words(k))} {_flat(v, zone)}" for k, v in value.items())
+        return "; ".join(f"{label(k)}: {_flat(v, zone, k)}" for k, v in value.items())
     if isinstance(value, list):
-        return ", ".join(_flat(v, zone) for v in value)
-    return str(value)
+        return ", ".join(_flat(v, zone, key) for v in value)
+    shown = value_text(value, key, zone)
+    return shown if shown is not None else str(value)
 
 
 def cell(value: Any, limit: int = MAX_CELL, key: str = "", zone: tzinfo | None = None) -> str:
     """A value as one line of operator text, cut at `limit`, with no Markdown table breakers."""
-    shown = value_text(value, key, zone)
-    text = shown if shown is not None else _flat(value, zone)
-    text = " ".join(text.split()).replace("|", "/").replace("`", "'")
+    text = " ".join(_flat(value, zone, key).split()).replace("|", "/").replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -151,7 +150,7 @@ def render_table(rows: list[dict[str, Any]], total: Any, zone: tzinfo | None = N
 
 
 def render_evidence(item: Evidence, zone: tzinfo | None = None) -> list[str]:
-    lines = [f"**{title(item)}**"]
+    lines = [f"**{title(item)}**", ""]
     if item.rows is not None:
         lines += render_table(item.rows, item.total, zone)
     elif isinstance(item.output.get("data"), dict):
