@@ -155,14 +155,15 @@ def build_database(
 ) -> SeedReport:
     """Build `dbname` from scratch under a temporary name, then swap it in (never half-seeded)."""
     building = f"{dbname}__building"
-    with address.connect() as admin:
-        drop_database(admin, building)
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(building), sql.Identifier(OWNER_ROLE)
-            )
-        )
     try:
+        # Created inside the try: a SIGTERM right after CREATE must still drop it.
+        with address.connect() as admin:
+            drop_database(admin, building)
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(building), sql.Identifier(OWNER_ROLE)
+                )
+            )
         t0 = time.perf_counter()
         with address.connect(building) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER_ROLE)))
