@@ -9,6 +9,9 @@ from miot_harness.models.seat_protocol import (
     SECTION_ANSWER,
     SECTION_EVIDENCE,
     SECTION_STATUS,
+    AnalystVerdict,
+    CriticReport,
+    parse_reply,
     read_json_section,
     read_section,
     read_sections,
@@ -47,3 +50,13 @@ def test_without_a_seat_heading_the_whole_text_is_read():
     body = render_json_section(SECTION_EVIDENCE, [])
     assert read_json_section(body, SECTION_EVIDENCE) == []
     assert read_section(PROSE, SECTION_STATUS) == "prosa"
+
+
+def test_a_reply_is_read_through_fences_and_anything_else_is_none():
+    fenced = '```json\n{"verdict": "need_more", "reason": "falta"}\n```'
+    assert parse_reply(fenced, AnalystVerdict) == AnalystVerdict(
+        verdict="need_more", reason="falta"
+    )
+    assert parse_reply('{"ok": true}', CriticReport) == CriticReport(ok=True)
+    assert parse_reply("no es json", CriticReport) is None
+    assert parse_reply('{"verdict": "quizás"}', AnalystVerdict) is None  # not the shape

@@ -12,10 +12,10 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 Seat = Literal["filter_expert", "analyst", "synthesizer", "critic", "summarizer", "narrator"]
 SEATS: tuple[Seat, ...] = (
@@ -132,6 +132,17 @@ def strip_json_fences(text: str) -> str:
     """The JSON inside a ```json fence, or the text itself when it has none."""
     match = _FENCE.match(text.strip())
     return match.group(1).strip() if match else text.strip()
+
+
+ReplyT = TypeVar("ReplyT", bound=BaseModel)
+
+
+def parse_reply(text: str, shape: type[ReplyT]) -> ReplyT | None:
+    """A seat's JSON answer (fences stripped) as `shape`, or None when it is not one."""
+    try:
+        return shape.model_validate(json.loads(strip_json_fences(text)))
+    except (json.JSONDecodeError, ValidationError):
+        return None
 
 
 def read_json_section(text: str, title: str) -> Any | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from langchain_core.messages import HumanMessage
-from pydantic import ValidationError
 
-from miot_harness.models.seat_protocol import CriticReport, strip_json_fences
+from miot_harness.models.seat_protocol import CriticReport, parse_reply
 from miot_harness.models.usage import ModelCallError
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
@@ -26,10 +24,9 @@ SEAT = "critic"
 
 
 def parse_report(text: str) -> CriticReport:
-    try:
-        return CriticReport.model_validate(json.loads(strip_json_fences(text)))
-    except (json.JSONDecodeError, ValidationError):
-        return CriticReport(ok=False, concerns=["la revisión del crítico no es un JSON válido"])
+    return parse_reply(text, CriticReport) or CriticReport(
+        ok=False, concerns=["la revisión del crítico no es un JSON válido"]
+    )
 
 
 async def critic(state: NexoState, deps: NexoDeps) -> dict[str, Any]:

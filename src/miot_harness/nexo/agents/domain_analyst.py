@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from langchain_core.messages import HumanMessage
-from pydantic import ValidationError
 
-from miot_harness.models.seat_protocol import AnalystVerdict, strip_json_fences
+from miot_harness.models.seat_protocol import AnalystVerdict, parse_reply
 from miot_harness.models.usage import ModelCallError
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
@@ -27,10 +25,9 @@ SEAT = "analyst"
 
 def parse_verdict(text: str) -> AnalystVerdict:
     """The verdict in `text` (fences stripped); anything unreadable counts as ready."""
-    try:
-        return AnalystVerdict.model_validate(json.loads(strip_json_fences(text)))
-    except (json.JSONDecodeError, ValidationError):
-        return AnalystVerdict(verdict="ready", reason="unreadable verdict")
+    return parse_reply(text, AnalystVerdict) or AnalystVerdict(
+        verdict="ready", reason="unreadable verdict"
+    )
 
 
 async def domain_analyst(state: NexoState, deps: NexoDeps) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import ValidationError
 
 from miot_harness.events import HarnessEventType, make_event
-from miot_harness.models.seat_protocol import FilterDecision, strip_json_fences
+from miot_harness.models.seat_protocol import FilterDecision, parse_reply
 from miot_harness.models.usage import ModelCallError, ModelReply
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
@@ -36,16 +35,9 @@ OUT_OF_SCOPE_MESSAGE = (
 )
 
 
-def _json_decision(text: str) -> FilterDecision | None:
-    try:
-        return FilterDecision.model_validate(json.loads(strip_json_fences(text)))
-    except (json.JSONDecodeError, ValidationError):
-        return None
-
-
 def parse_decision(reply: ModelReply) -> FilterDecision | None:
     """A `tool_calls` answer wins over JSON text; fenced JSON is accepted; None if unreadable."""
-    from_text = _json_decision(reply.text)
+    from_text = parse_reply(reply.text, FilterDecision)
     if reply.message.tool_calls:
         call = reply.message.tool_calls[0]
         rationale = from_text.rationale if from_text is not None else reply.text.strip()
