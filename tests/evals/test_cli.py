@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from miot_harness.evals.results import public_settings, write_mode_section
 from miot_harness.evals.run_golden import app
+from miot_harness.evals.scorers import BOOLEAN_METRICS
 from miot_harness.evals.thresholds import Thresholds, missed_thresholds
 from miot_harness.settings import load_settings
 
@@ -122,17 +123,7 @@ def test_result_settings_carry_no_secret():
 def aggregates(rate: float, p95: float, calls: float) -> dict:
     metric = {"passed": 9, "applicable": 10, "rate": rate}
     return {
-        "metrics": dict.fromkeys(
-            [
-                "route",
-                "tool_selection",
-                "filter_sanity",
-                "freshness_citation",
-                "refusal",
-                "no_hallucination",
-            ],
-            metric,
-        ),
+        "metrics": dict.fromkeys(BOOLEAN_METRICS, metric),
         "latency_ms": {"p50": p95 / 2, "p95": p95, "mean": p95 / 2},
         "model_calls_per_run": calls,
     }

@@ -15,6 +15,7 @@ from miot_harness.evals.catalogue import load_catalogue
 from miot_harness.evals.fake_models import Script, ScriptedSeatModel
 from miot_harness.evals.golden import load_golden
 from miot_harness.evals.run_golden import app
+from miot_harness.evals.scorers import BOOLEAN_METRICS
 
 GOLDEN = Path(__file__).parents[2] / "evals" / "golden" / "nexo" / "examples.yaml"
 EXAMPLES = load_golden(GOLDEN, load_catalogue(None))
@@ -112,17 +113,7 @@ def test_real_mode_through_an_openai_compatible_server(
     metrics = real["aggregates"]["metrics"]
     assert {
         name: m["rate"] for name, m in metrics.items() if m["rate"] is not None
-    } == dict.fromkeys(
-        [
-            "route",
-            "tool_selection",
-            "filter_sanity",
-            "freshness_citation",
-            "refusal",
-            "no_hallucination",
-        ],
-        1.0,
-    )
+    } == dict.fromkeys(BOOLEAN_METRICS, 1.0)
     assert ChatCompletions.requests and {r["model"] for r in ChatCompletions.requests} == {
         "stub-model"
     }
