@@ -11,8 +11,10 @@ from reliability_support import make_pausable
 
 from miot_harness.demo.cluster import DemoConnection
 
-# The API test support (uvicorn servers, SSE parsing, keys) is shared, not copied.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
+# Shared, not copied: the API test support (uvicorn servers, SSE parsing, keys) and the
+# load driver of benchmarks/bench_load.py, which the smoke test runs for a few seconds.
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tests" / "api"), str(ROOT / "benchmarks")]
 
 
 @pytest.fixture
