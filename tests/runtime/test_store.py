@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -22,8 +23,9 @@ from miot_harness.store.lease import LeasedStore, WorkerIdentity, WorkerLease
 from miot_harness.store.postgres import PostgresRunStore
 from miot_harness.store.sqlite import SqliteRunStore
 
-KILLED_WORKER = """
-import asyncio, os, signal, sys
+# A worker in its own process: opens the store, creates the record, then waits for stdin.
+HOLDING_WORKER = """
+import asyncio, sys
 from pathlib import Path
 from miot_harness.schemas import HarnessRunRecord
 from miot_harness.store.postgres import PostgresRunStore
@@ -35,7 +37,8 @@ async def main(kind, location, record):
     else:
         store = await PostgresRunStore.open(location)
     await store.create(HarnessRunRecord.model_validate_json(record))
-    os.kill(os.getpid(), signal.SIGKILL)
+    print("created", flush=True)
+    await asyncio.to_thread(sys.stdin.read)
 
 asyncio.run(main(*sys.argv[1:]))
 """
@@ -74,6 +77,7 @@ class StoreOpener:
         self.kind = kind
         self.location = location
         self.opened: list[RunStore] = []
+        self.workers: list[subprocess.Popen[str]] = []
 
     async def __call__(self, **lease: float) -> LeasedStore:
         if self.kind == "sqlite":
@@ -83,11 +87,18 @@ class StoreOpener:
         self.opened.append(store)
         return store
 
-    def create_and_die(self, record: HarnessRunRecord) -> None:
-        """In another process: open the store, create `record`, then SIGKILL itself."""
+    def worker_holding(self, record: HarnessRunRecord) -> subprocess.Popen[str]:
+        """Another process that has created `record` on this store and stays alive."""
         args = [self.kind, self.location, record.model_dump_json()]
-        done = subprocess.run([sys.executable, "-c", KILLED_WORKER, *args], check=False)
-        assert done.returncode == -signal.SIGKILL
+        worker = subprocess.Popen(
+            [sys.executable, "-c", HOLDING_WORKER, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert worker.stdout is not None and worker.stdout.readline() == "created\n"
+        self.workers.append(worker)
+        return worker
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -98,6 +109,9 @@ async def opener(request, tmp_path: Path, pg_store_dsn: str) -> AsyncIterator[St
     yield store_opener
     for store in store_opener.opened:
         await store.close()
+    for worker in store_opener.workers:
+        worker.kill()
+        worker.communicate()
 
 
 async def test_record_round_trips_and_survives_reopen(opener: StoreOpener) -> None:
@@ -149,11 +163,17 @@ def _assert_interrupted(record: HarnessRunRecord | None) -> None:
 
 async def test_runs_of_a_killed_worker_fail_at_the_next_start(opener: StoreOpener) -> None:
     crashed = _record()
-    opener.create_and_die(crashed)
+    worker = opener.worker_holding(crashed)
     done = _record(status=RunStatus.COMPLETED)
     store = await opener()
     await store.create(done)
+    await store.mark_interrupted()
+    assert (await store.get(crashed.run_id, "mintral")).status is RunStatus.RUNNING, (
+        "a live worker in another process keeps its run"
+    )
 
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait()
     assert await store.mark_interrupted() >= 1
 
     failed = await store.get(crashed.run_id, "mintral")
