@@ -11,13 +11,7 @@ from miot_harness.models.usage import ModelCallError
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
 from miot_harness.nexo.agents.events import NodeEvents
-from miot_harness.nexo.agents.prompts import (
-    answer_section,
-    evidence_section,
-    now_section,
-    seat_body,
-    status_section,
-)
+from miot_harness.nexo.agents.prompts import answer_section, outcome_sections, seat_body
 from miot_harness.nexo.state import NexoState
 
 SEAT = "critic"
@@ -35,15 +29,8 @@ async def critic(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         return {}
     events = NodeEvents()
     evidence = state.get("evidence") or []
-    body = seat_body(
-        SEAT,
-        [
-            now_section(deps.clock(), deps.settings),
-            status_section(evidence, deps.settings.nexo_tenant_lock, deps.settings),
-            evidence_section(evidence, deps.settings),
-            answer_section(state.get("answer") or ""),
-        ],
-    )
+    sections = outcome_sections(evidence, deps.clock(), deps.settings)
+    body = seat_body(SEAT, [*sections, answer_section(state.get("answer") or "")])
     try:
         reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
     except ModelCallError as exc:

@@ -179,6 +179,20 @@ def evidence_section(
     )
 
 
+def outcome_sections(
+    evidence: Sequence[NexoEvidence],
+    now: datetime,
+    settings: HarnessSettings,
+    tools: Iterable[HarnessTool] = (),
+) -> list[str]:
+    """`## Fecha y hora`, `## Estado` and `## Evidencia`: what answers are written and judged on."""
+    return [
+        now_section(now, settings),
+        status_section(evidence, settings.nexo_tenant_lock, settings),
+        evidence_section(evidence, settings, tools),
+    ]
+
+
 def answer_section(answer: str) -> str:
     return render_section(SECTION_ANSWER, answer)
 

@@ -11,12 +11,7 @@ from miot_harness.models.usage import ModelCallError
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
 from miot_harness.nexo.agents.events import NodeEvents
-from miot_harness.nexo.agents.prompts import (
-    evidence_section,
-    now_section,
-    seat_body,
-    status_section,
-)
+from miot_harness.nexo.agents.prompts import outcome_sections, seat_body
 from miot_harness.nexo.state import NexoFailure, NexoState
 from miot_harness.request_gate import tenant_message
 
@@ -30,14 +25,7 @@ def _answers_with_model(failure: NexoFailure | None, has_evidence: bool) -> bool
 
 async def _model_answer(state: NexoState, deps: NexoDeps, events: NodeEvents) -> str:
     evidence = state.get("evidence") or []
-    body = seat_body(
-        SEAT,
-        [
-            now_section(deps.clock(), deps.settings),
-            status_section(evidence, deps.settings.nexo_tenant_lock, deps.settings),
-            evidence_section(evidence, deps.settings, deps.registry),
-        ],
-    )
+    body = seat_body(SEAT, outcome_sections(evidence, deps.clock(), deps.settings, deps.registry))
     reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
     if not reply.text.strip():
         raise ModelCallError(reply.model, "empty answer")
