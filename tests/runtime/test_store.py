@@ -197,6 +197,18 @@ async def test_a_live_peer_keeps_its_running_runs(opener: StoreOpener) -> None:
     _assert_interrupted(await observer.get(record.run_id, "mintral"))
 
 
+async def test_a_worker_never_fails_its_own_runs(opener: StoreOpener) -> None:
+    store = await opener()
+    record = _record()
+    await store.create(record)
+    # As a peer would after this worker stalled past its lease: its row is gone.
+    await store._forget([store.identity.instance_id])
+
+    await store.mark_interrupted()
+
+    assert (await store.get(record.run_id, "mintral")).status is RunStatus.RUNNING
+
+
 async def test_the_heartbeat_fails_runs_of_an_expired_lease(opener: StoreOpener) -> None:
     silent = await opener(heartbeat_s=3600)
     record = _record()

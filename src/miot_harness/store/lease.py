@@ -141,6 +141,8 @@ class LeasedStore(ABC):
             if lease.gone(self.identity, now, self.lease_s)
         ]
         alive.difference_update(gone)
+        # Never its own runs, even if a peer dropped this worker's row during a long stall.
+        alive.add(self.identity.instance_id)
         failed = 0
         for record, owner in running:
             if owner not in alive and await self._fail_if_running(interrupted(record)):
