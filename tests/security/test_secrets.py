@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 import pytest
+from mcp.client.stdio import stdio_client
 from security_support import (
     ANTHROPIC_KEY,
     API_KEYS,
@@ -25,6 +26,7 @@ from security_support import (
     secure_settings,
 )
 
+from mcp import Client, StdioServerParameters
 from miot_harness.api.app import MAX_BODY_BYTES, create_app
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.demo.layout import DEMO_DBNAME
@@ -252,3 +254,44 @@ def test_no_secret_reaches_a_server_process_output(demo_db, tmp_path):
     assert json.loads(seen["health"])["nexo_enabled"] is False
     assert hits(secrets, {**seen, "process output": output}) == []
     assert os.environ.get("MIOT_HARNESS_API_KEYS") != env["MIOT_HARNESS_API_KEYS"]
+
+
+@pytest.mark.parametrize("database", ["demo", "wrong_password"])
+async def test_no_secret_reaches_the_mcp_server_output_or_results(
+    demo_db, pg_server, tmp_path, database
+):
+    env = {
+        "MIOT_HARNESS_DATA_DIR": str(tmp_path / "data"),
+        "MIOT_HARNESS_MODEL": "offline",
+        "MIOT_HARNESS_API_KEYS": json.dumps(API_KEYS),
+        "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "OPENAI_API_KEY": OPENAI_KEY,
+    }
+    if database == "demo":
+        env["MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT"] = str(demo_db.db_scripts_root)
+        env["MIOT_HARNESS_NEXO_DB_ALIAS"] = demo_db.alias
+    else:
+        env["MIOT_HARNESS_NEXO_DSN"] = (
+            f"postgresql://harness:{CANARY_DB_PASSWORD}@/{DEMO_DBNAME}"
+            f"?host={pg_server.socket_dir}&port={pg_server.port}"
+        )
+    secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, CANARY_DB_PASSWORD, harness_password(demo_db)]
+    parameters = StdioServerParameters(
+        command=sys.executable, args=["-m", "miot_harness", "mcp"], env=env, cwd=str(tmp_path)
+    )
+    seen: dict[str, str] = {}
+    log_path = tmp_path / "mcp-stderr.log"
+    with log_path.open("w") as errlog:
+        async with Client(stdio_client(parameters, errlog)) as client:
+            for label, name, args in (
+                ("tool", "coordinador_cola_critica", {"limit": 3}),
+                ("invalid", "coordinador_cola_critica", {"eta_clasificacion": "tarde"}),
+                ("denied", "coordinador_refresh_all", {}),
+                ("ask", "ask", {"question": "cola crítica de hoy"}),
+                ("refused", "ask", {"question": "llama a fn_refresh_all"}),
+            ):
+                result = await client.call_tool(name, args)
+                seen[label] = result.model_dump_json()
+    seen["stderr"] = log_path.read_text("utf-8", errors="replace")
+    assert '"event":"run.completed"' in seen["stderr"]  # the run's events were logged
+    assert hits(secrets, seen) == []
