@@ -31,6 +31,8 @@ GRANT EXECUTE ON FUNCTION
     nexo.fn_dx_conteo_servicios(date, date, text, text, text, text, text, text, text, text, text,
         text, text, text, boolean, text, integer, integer),
     nexo.fn_dx_servicio_detalle(text),
+    nexo.servicios_filtrados(date, date, text, text, text, text, text, text, text, text, text,
+        text, text, text, boolean, text),
     nexo.fn_dx_catalogo(),
     story.fn_delivery_metrics(date, date, text, text, text),
     story.fn_workflow_events(text, date, date, integer)

@@ -2,6 +2,42 @@
 -- Every list/KPI function takes the shared 18-parameter filter contract; date filters are
 -- inclusive and compare local calendar days precomputed by the snapshot refresh.
 
+-- The rows of the shared filter contract (all but limit/offset), used by every list/KPI
+-- function. A single SELECT with no SET clause, so the planner inlines it into each caller.
+CREATE FUNCTION nexo.servicios_filtrados(
+    p_fecha_desde date, p_fecha_hasta date, p_fecha_tipo text, p_cliente text, p_canal text,
+    p_tipo_servicio text, p_region text, p_comuna text, p_centro text, p_transportista text,
+    p_conductor text, p_patente text, p_estado text, p_eta_clasificacion text,
+    p_es_critico boolean, p_prioridad text
+) RETURNS SETOF nexo.snap_servicio
+LANGUAGE sql STABLE
+AS $$
+    SELECT s.* FROM nexo.snap_servicio s
+        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
+            WHEN 'creacion' THEN s.dia_creacion
+            WHEN 'entrega' THEN s.dia_entrega
+            WHEN 'eta' THEN s.dia_eta
+            ELSE s.dia_compromiso END AS dia) f
+    WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
+      AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
+      AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
+      AND (p_cliente IS NULL OR s.cliente = p_cliente)
+      AND (p_canal IS NULL OR s.canal = p_canal)
+      AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
+      AND (p_region IS NULL OR s.region = p_region)
+      AND (p_comuna IS NULL OR s.comuna = p_comuna)
+      AND (p_centro IS NULL OR s.centro = p_centro)
+      AND (p_transportista IS NULL OR s.transportista = p_transportista)
+      AND (p_conductor IS NULL OR s.conductor = p_conductor)
+      AND (p_patente IS NULL OR s.patente = upper(p_patente))
+      AND (p_estado IS NULL OR s.estado = p_estado)
+      AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
+      AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
+      AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
+$$;
+COMMENT ON FUNCTION nexo.servicios_filtrados(date, date, text, text, text, text, text, text, text, text, text, text, text, text, boolean, text) IS
+'Filas de snap_servicio que cumplen los filtros compartidos (uso interno de las funciones fn_dx_*).';
+
 CREATE FUNCTION nexo.fn_dx_centro_control(
     p_fecha_desde date DEFAULT NULL,
     p_fecha_hasta date DEFAULT NULL,
@@ -46,28 +82,10 @@ AS $$
         'refreshed_at_servicios',
             (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios')
     )
-    FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
-    WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-      AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-      AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-      AND (p_cliente IS NULL OR s.cliente = p_cliente)
-      AND (p_canal IS NULL OR s.canal = p_canal)
-      AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-      AND (p_region IS NULL OR s.region = p_region)
-      AND (p_comuna IS NULL OR s.comuna = p_comuna)
-      AND (p_centro IS NULL OR s.centro = p_centro)
-      AND (p_transportista IS NULL OR s.transportista = p_transportista)
-      AND (p_conductor IS NULL OR s.conductor = p_conductor)
-      AND (p_patente IS NULL OR s.patente = upper(p_patente))
-      AND (p_estado IS NULL OR s.estado = p_estado)
-      AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-      AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-      AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
+    FROM nexo.servicios_filtrados(
+        p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+        p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+        p_eta_clasificacion, p_es_critico, p_prioridad) s
 $$;
 COMMENT ON FUNCTION nexo.fn_dx_centro_control(date, date, text, text, text, text, text, text, text, text, text, text, text, text, boolean, text, integer, integer) IS
 '@meta
@@ -118,29 +136,11 @@ AS $$
            s.intentos, s.motivo_critico, s.notas,
            (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios'),
            count(*) OVER ()
-    FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
+    FROM nexo.servicios_filtrados(
+        p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+        p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+        p_eta_clasificacion, p_es_critico, p_prioridad) s
     WHERE s.es_critico
-      AND COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
     ORDER BY array_position(ARRAY['alta', 'media', 'baja'], s.prioridad),
              array_position(ARRAY['atrasado', 'en_riesgo', 'sin_eta', 'a_tiempo'],
                             s.eta_clasificacion),
@@ -194,29 +194,16 @@ AS $$
                    AS capacidad,
                count(*) - count(DISTINCT s.conductor) * count(DISTINCT f.dia)
                    * max(t.capacidad_diaria) AS brecha_capacidad
-        FROM nexo.snap_servicio s
+        FROM nexo.servicios_filtrados(
+            p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+            p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+            p_eta_clasificacion, p_es_critico, p_prioridad) s
         CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
             WHEN 'creacion' THEN s.dia_creacion
             WHEN 'entrega' THEN s.dia_entrega
             WHEN 'eta' THEN s.dia_eta
             ELSE s.dia_compromiso END AS dia) f
         JOIN nexo.transportista t ON t.nombre = s.transportista
-        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
         GROUP BY s.centro, s.transportista
     ) g
     ORDER BY g.brecha_capacidad DESC, g.centro, g.transportista
@@ -277,28 +264,10 @@ AS $$
                count(*) FILTER (WHERE s.eta_clasificacion = 'sin_eta') AS sin_eta,
                round(100.0 * count(*) FILTER (WHERE s.eta_clasificacion = 'a_tiempo')
                      / count(*), 1) AS pct_a_tiempo
-        FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
-        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
+        FROM nexo.servicios_filtrados(
+            p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+            p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+            p_eta_clasificacion, p_es_critico, p_prioridad) s
         GROUP BY s.region, s.comuna
     ) g
     ORDER BY g.region, g.comuna
@@ -341,30 +310,12 @@ AS $$
            (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios'),
            (SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'pod'),
            count(*) OVER ()
-    FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
+    FROM nexo.servicios_filtrados(
+        p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+        p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+        p_eta_clasificacion, p_es_critico, p_prioridad) s
     JOIN nexo.snap_pod p ON p.servicio_id = s.id
     WHERE s.estado = 'entregado' AND p.problema IS NOT NULL
-      AND COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
     ORDER BY s.fecha_entrega DESC, s.codigo
     LIMIT COALESCE(p_limit, 50) OFFSET COALESCE(p_offset, 0)
 $$;
@@ -398,28 +349,10 @@ LANGUAGE sql STABLE
 SET search_path = nexo, pg_catalog, pg_temp
 AS $$
     WITH filtrado AS (
-        SELECT s.eta_clasificacion FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
-        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
+        SELECT s.eta_clasificacion FROM nexo.servicios_filtrados(
+            p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+            p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+            p_eta_clasificacion, p_es_critico, p_prioridad) s
     ), buckets AS (
         SELECT b.eta_clasificacion, b.orden, count(fl.eta_clasificacion) AS servicios
         FROM unnest(ARRAY['a_tiempo', 'en_riesgo', 'atrasado', 'sin_eta'])
@@ -480,29 +413,11 @@ AS $$
                count(*) FILTER (WHERE s.estado = 'fallido') AS fallidos,
                count(*) FILTER (WHERE p.pod_estado = 'faltante') AS pod_faltante,
                count(*) FILTER (WHERE p.problema IS NOT NULL) AS pod_con_problema
-        FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
+        FROM nexo.servicios_filtrados(
+            p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+            p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+            p_eta_clasificacion, p_es_critico, p_prioridad) s
         LEFT JOIN nexo.snap_pod p ON p.servicio_id = s.id
-        WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
         GROUP BY s.transportista
     ) g
     ORDER BY g.transportista
@@ -547,28 +462,10 @@ CREATE FUNCTION nexo.fn_dx_conteo_servicios(
 LANGUAGE sql STABLE
 SET search_path = nexo, pg_catalog, pg_temp
 AS $$
-    SELECT count(*) FROM nexo.snap_servicio s
-        CROSS JOIN LATERAL (SELECT CASE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo
-            WHEN 'creacion' THEN s.dia_creacion
-            WHEN 'entrega' THEN s.dia_entrega
-            WHEN 'eta' THEN s.dia_eta
-            ELSE s.dia_compromiso END AS dia) f
-    WHERE COALESCE(p_fecha_tipo, 'compromiso')::nexo.fecha_tipo IS NOT NULL
-          AND (p_fecha_desde IS NULL OR f.dia >= p_fecha_desde)
-          AND (p_fecha_hasta IS NULL OR f.dia <= p_fecha_hasta)
-          AND (p_cliente IS NULL OR s.cliente = p_cliente)
-          AND (p_canal IS NULL OR s.canal = p_canal)
-          AND (p_tipo_servicio IS NULL OR s.tipo_servicio = p_tipo_servicio)
-          AND (p_region IS NULL OR s.region = p_region)
-          AND (p_comuna IS NULL OR s.comuna = p_comuna)
-          AND (p_centro IS NULL OR s.centro = p_centro)
-          AND (p_transportista IS NULL OR s.transportista = p_transportista)
-          AND (p_conductor IS NULL OR s.conductor = p_conductor)
-          AND (p_patente IS NULL OR s.patente = upper(p_patente))
-          AND (p_estado IS NULL OR s.estado = p_estado)
-          AND (p_eta_clasificacion IS NULL OR s.eta_clasificacion = p_eta_clasificacion)
-          AND (p_es_critico IS NULL OR s.es_critico = p_es_critico)
-          AND (p_prioridad IS NULL OR s.prioridad = p_prioridad)
+    SELECT count(*) FROM nexo.servicios_filtrados(
+        p_fecha_desde, p_fecha_hasta, p_fecha_tipo, p_cliente, p_canal, p_tipo_servicio,
+        p_region, p_comuna, p_centro, p_transportista, p_conductor, p_patente, p_estado,
+        p_eta_clasificacion, p_es_critico, p_prioridad) s
 $$;
 COMMENT ON FUNCTION nexo.fn_dx_conteo_servicios(date, date, text, text, text, text, text, text, text, text, text, text, text, text, boolean, text, integer, integer) IS
 'L1: Cantidad de servicios que cumplen los filtros dados (un solo número).';
