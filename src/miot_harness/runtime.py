@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from miot_harness.events import utc_now
 from miot_harness.observability import log_subscriber
 from miot_harness.settings import HarnessSettings
-from miot_harness.store import RunStore, open_run_store
+from miot_harness.store import RunStore, open_run_store, shared_setup_lock
 from miot_harness.supervisor import HarnessSupervisor, RouteTable
 from miot_harness.tools import ToolRegistry
 
@@ -327,7 +327,8 @@ async def open_runtime(
         interrupted = await store.mark_interrupted()
         if interrupted:
             log.warning("marked %d interrupted run(s) as failed", interrupted)
-        checkpointer = await stack.enter_async_context(open_checkpointer(settings))
+        async with shared_setup_lock(settings):
+            checkpointer = await stack.enter_async_context(open_checkpointer(settings))
         runtime = HarnessRuntime(
             settings,
             store,

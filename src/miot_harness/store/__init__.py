@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from miot_harness.settings import HarnessSettings
 from miot_harness.store.base import INTERRUPTED, RunStore
 
@@ -19,4 +22,16 @@ async def open_run_store(settings: HarnessSettings) -> RunStore:
     return await SqliteRunStore.open(settings.data_dir / STORE_FILE)
 
 
-__all__ = ["INTERRUPTED", "STORE_FILE", "RunStore", "open_run_store"]
+@asynccontextmanager
+async def shared_setup_lock(settings: HarnessSettings) -> AsyncIterator[None]:
+    """Serialise set-up of tables shared with other workers (PostgreSQL store only)."""
+    if settings.store_dsn is None:
+        yield
+        return
+    from miot_harness.store.postgres import startup_lock
+
+    async with startup_lock(settings.store_dsn.get_secret_value()):
+        yield
+
+
+__all__ = ["INTERRUPTED", "STORE_FILE", "RunStore", "open_run_store", "shared_setup_lock"]

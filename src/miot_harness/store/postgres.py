@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from miot_harness.schemas import HarnessRunRecord, RunStatus
 from miot_harness.store.lease import HEARTBEAT_S, LEASE_S, LeasedStore, WorkerIdentity, WorkerLease
 
-# A fixed advisory-lock key serialises table creation between workers starting together.
+# Fixed advisory-lock keys serialise table creation between workers starting together.
 _SCHEMA_LOCK = 0x6D696F74
+_SETUP_LOCK = _SCHEMA_LOCK + 1
+SETUP_POLL_S = 0.1
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS harness_runs (
         run_id text PRIMARY KEY,
@@ -48,6 +54,32 @@ INSERT INTO harness_workers (instance_id, host, pid, pid_started, heartbeat_at)
 VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
 """
+
+
+@asynccontextmanager
+async def startup_lock(dsn: str) -> AsyncIterator[None]:
+    """Hold a lock while a worker sets up shared tables (the thread checkpointer's).
+
+    LangGraph's migrations deadlock when two workers run them at once. The lock is polled,
+    never waited for: a waiting statement holds a snapshot, and a migration's `CREATE INDEX
+    CONCURRENTLY` would wait for that snapshot while it waits for the lock — a cycle the
+    server does not detect.
+    """
+    async with await AsyncConnection.connect(dsn, autocommit=True) as conn:
+        while True:
+            if await _try_lock(conn, _SETUP_LOCK):
+                break
+            await asyncio.sleep(SETUP_POLL_S)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
+
+
+async def _try_lock(conn: AsyncConnection, key: int) -> bool:
+    cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+    row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 class PostgresRunStore(LeasedStore):
