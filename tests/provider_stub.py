@@ -3,9 +3,9 @@ APIs on 127.0.0.1, so the real provider clients can be tested without a network.
 
 Replies are queued in order (`enqueue`); every request is recorded with its parsed body.
 A reply can be slow (`delay_s`), fail with any status, carry a malformed body (`raw`), drop
-the connection (`reset`), or start a 200 body that never ends (`forever`: a whitespace chunk
-every `TRICKLE_S`, so no read timeout fires). Use it as a context manager; `stop` releases
-slow and endless handlers.
+the connection (`reset`), start a 200 body that never ends (`forever`: a whitespace chunk
+every `TRICKLE_S`, so no read timeout fires), or wait for a test's `gate`. Use it as a
+context manager; `stop` releases slow, gated and endless handlers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class StubReply:
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False
     forever: bool = False
+    # When given, the reply waits until the test sets it (a run held mid-call, exactly).
+    gate: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
         reply = stub.next_reply()
         if reply.delay_s and stub.released.wait(reply.delay_s):
             return
+        if reply.gate is not None:
+            while not reply.gate.wait(TRICKLE_S):
+                if stub.released.is_set():
+                    return
         try:
             if reply.reset:
                 self.connection.shutdown(socket.SHUT_RDWR)

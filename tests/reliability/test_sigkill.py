@@ -10,18 +10,21 @@ import json
 import os
 import signal
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from api_support import API_KEYS, MINTRAL_KEY, ServerProcess, bearer
+from api_support import API_KEYS, MINTRAL_KEY, ServerProcess, SseFrame, SseParser, bearer
 
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.store import INTERRUPTED, STORE_FILE
+from provider_stub import ProviderStub, StubReply, anthropic_message
 
 pytestmark = pytest.mark.reliability
 
@@ -30,6 +33,9 @@ FACTORY = "miot_harness.api.app:create_app"
 BURST = 50
 KILL_AFTER = 12
 THREAD = "hilo-sigkill"
+PICK = ("coordinador_cola_critica", {"region": "RM", "limit": 10})
+READY = '```json\n{"verdict": "ready", "reason": "basta"}\n```'
+ANSWER = "Hay **12** servicios críticos en la Región Metropolitana."
 QUESTIONS = (
     "resumen del centro de control de hoy",
     "cuántos servicios críticos hay en la cola hoy",
@@ -48,18 +54,27 @@ class KillableServer(ServerProcess):
         self._process = None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_env(request, tmp_path: Path, pg_server) -> Iterator[dict[str, str]]:
-    """The store settings of one variant (a fresh PostgreSQL database when it is postgres)."""
-    if request.param == "sqlite":
-        yield {}
-        return
+@contextmanager
+def _postgres_store(pg_server) -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database for the run store, dropped afterwards."""
     name = f"sigkill_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield {"MIOT_HARNESS_STORE_DSN": pg_server.dsn(name)}
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    try:
+        yield {"MIOT_HARNESS_STORE_DSN": pg_server.dsn(name)}
+    finally:
+        with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request, pg_server) -> Iterator[dict[str, str]]:
+    """The store settings of one variant."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with _postgres_store(pg_server) as env:
+        yield env
 
 
 def _stored_rows(env: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -156,3 +171,97 @@ async def test_sigkill_mid_burst_loses_no_run_and_leaves_none_open(
     assert thread["runs"][0]["run_id"] == first["run_id"]
     assert thread["runs"][-1]["run_id"] == follow_up["run_id"]
     assert {run["status"] for run in thread["runs"]} <= {"completed", "failed"}
+
+
+class OpenStream:
+    """A `/runs/stream` response read frame by frame, kept open between reads."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+        self._parser = SseParser()
+
+    async def next_frame(self) -> SseFrame:
+        async for line in self._lines:
+            if (frame := self._parser.feed(line)) is not None:
+                return frame
+        raise AssertionError("the stream ended early")
+
+    async def record(self) -> dict[str, Any]:
+        while (frame := await self.next_frame()).event != "record":
+            pass
+        return json.loads(frame.data)
+
+
+async def _run_started(
+    stack: AsyncExitStack, client: httpx.AsyncClient, body: dict[str, Any]
+) -> tuple[str, OpenStream]:
+    """Start a run on a stream that `stack` keeps open; its run id from `run.started`."""
+    response = await stack.enter_async_context(
+        client.stream("POST", "/runs/stream", json=body, headers=AUTH)
+    )
+    stream = OpenStream(response)
+    return json.loads((await stream.next_frame()).data)["run_id"], stream
+
+
+async def test_a_restarted_worker_spares_the_runs_of_its_live_peer(
+    tmp_path: Path, pg_server, demo_db: DemoConnection
+) -> None:
+    """Two workers on one PostgreSQL store: one is SIGKILLed mid-run and restarted; its own
+    run is interrupted at start-up, the peer's run (held inside a model call) is not."""
+    held = threading.Event()
+    with ProviderStub() as stub, _postgres_store(pg_server) as store:
+        stub.enqueue(
+            StubReply(gate=held, body=anthropic_message(text="Uso la cola.", tool=PICK).body),
+            StubReply(forever=True),
+            anthropic_message(text=READY),
+            anthropic_message(text=ANSWER),
+        )
+        env = {
+            "MIOT_HARNESS_API_KEYS": json.dumps(API_KEYS),
+            "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(demo_db.db_scripts_root),
+            "MIOT_HARNESS_NEXO_DB_ALIAS": demo_db.alias,
+            "MIOT_HARNESS_MODEL": "claude-test-model",
+            "MIOT_HARNESS_ANTHROPIC_API_KEY": "test-key",
+            "MIOT_HARNESS_ANTHROPIC_BASE_URL": stub.base_url,
+            **store,
+        }
+        peer_env = {**env, "MIOT_HARNESS_DATA_DIR": str(tmp_path / "peer")}
+        victim_env = {**env, "MIOT_HARNESS_DATA_DIR": str(tmp_path / "victim")}
+        peer = KillableServer(FACTORY, peer_env, tmp_path / "peer.log")
+        victim = KillableServer(FACTORY, victim_env, tmp_path / "victim.log")
+        body = {"message": "¿cuál es la cola crítica en la RM?"}
+        try:
+            # Started together: the shared set-up (store tables, checkpoints) must not deadlock.
+            await asyncio.gather(asyncio.to_thread(peer.start), asyncio.to_thread(victim.start))
+            async with AsyncExitStack() as streams:
+                to_peer = await streams.enter_async_context(
+                    httpx.AsyncClient(base_url=peer.url, timeout=60)
+                )
+                to_victim = await streams.enter_async_context(
+                    httpx.AsyncClient(base_url=victim.url, timeout=60)
+                )
+                peer_run, peer_stream = await _run_started(streams, to_peer, body)
+                assert await asyncio.to_thread(stub.wait_for_requests, 1)
+                victim_run, _ = await _run_started(streams, to_victim, body)
+                assert await asyncio.to_thread(stub.wait_for_requests, 2)
+                victim.kill()
+                restarted = KillableServer(FACTORY, victim_env, tmp_path / "restarted.log")
+                await asyncio.to_thread(restarted.start)
+                try:
+                    async with httpx.AsyncClient(base_url=restarted.url) as to_restarted:
+                        peer_seen = await to_restarted.get(f"/runs/{peer_run}", headers=AUTH)
+                        victim_seen = await to_restarted.get(f"/runs/{victim_run}", headers=AUTH)
+                    held.set()
+                    peer_record = await peer_stream.record()
+                finally:
+                    restarted.stop()
+        finally:
+            peer.stop()
+            victim.stop()
+
+    assert peer_seen.json()["status"] == "running", "the live peer's run was spared"
+    assert victim_seen.json()["status"] == "failed"
+    assert victim_seen.json()["events"][-1]["payload"] == {"reason": INTERRUPTED}
+    assert peer_record["run_id"] == peer_run
+    assert peer_record["status"] == "completed"
+    assert peer_record["answer"] == ANSWER
