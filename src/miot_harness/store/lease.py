@@ -39,6 +39,19 @@ def process_started(pid: int) -> str:
     return text.rsplit(")", 1)[-1].split()[_STARTTIME_FIELD]
 
 
+def process_host() -> str:
+    """Where pids mean the same process: the host name plus the pid namespace, if known.
+
+    Containers sharing a host name (host networking) have their own pids; a pid seen from
+    another namespace must never be judged dead by its absence here.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def process_alive(pid: int, started: str) -> bool:
     """Whether the process `pid` that started at `started` still runs on this host."""
     try:
@@ -62,7 +75,7 @@ class WorkerIdentity:
     @classmethod
     def current(cls) -> WorkerIdentity:
         pid = os.getpid()
-        return cls(uuid.uuid4().hex, socket.gethostname(), pid, process_started(pid))
+        return cls(uuid.uuid4().hex, process_host(), pid, process_started(pid))
 
 
 @dataclass(frozen=True)
