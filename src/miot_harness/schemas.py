@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from miot_harness.events import HarnessEvent, utc_now
+from miot_harness.events import HarnessEvent, RunEmitter, utc_now
 
 MAX_MESSAGE_CHARS = 4000
 MAX_IDENTIFIER_CHARS = 128
@@ -104,3 +104,16 @@ class HarnessRunRecord(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
     finished_at: datetime | None = None
     models: dict[str, str] = Field(default_factory=dict)
+
+
+class RunsQuestions(Protocol):
+    """What a face needs of the supervisor: answer one request as a recorded run."""
+
+    async def run(
+        self,
+        request: UserRequest,
+        *,
+        tenant_id: str,
+        user_id: str,
+        emitter: RunEmitter | None = None,
+    ) -> HarnessRunRecord: ...

@@ -8,22 +8,10 @@ from pathlib import Path
 import psycopg
 from api_support import asgi_client
 
+from demo_catalogue import DEMO_TOOL_NAMES
 from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoCluster, DemoConnection
 from miot_harness.settings import HarnessSettings, load_settings
-
-COORDINADOR_TOOLS = {
-    "coordinador_centro_control",
-    "coordinador_cola_critica",
-    "coordinador_dimensionamiento",
-    "coordinador_torre_control",
-    "coordinador_auditoria_pod",
-    "coordinador_eta_distribucion",
-    "coordinador_rendimiento_transportista",
-    "coordinador_conteo_servicios",
-    "coordinador_servicio_detalle",
-    "coordinador_catalogo",
-}
 
 
 def _settings(data_dir: Path, **overrides: object) -> HarnessSettings:
@@ -63,17 +51,17 @@ async def test_nexo_boots_on_the_demo_database_and_answers(
     app = create_app(_on(demo_db, tmp_path))
     async with asgi_client(app) as client:
         assert app.state.nexo_enabled is True
-        assert set(app.state.nexo_registered) >= COORDINADOR_TOOLS
+        assert set(app.state.nexo_registered) >= DEMO_TOOL_NAMES
         assert app.state.nexo_pool is not None
         health = (await client.get("/health")).json()
         catalogue = (await client.get("/tools")).json()
         record = await client.post("/runs", json={"message": "resumen del centro de control"})
     assert health["status"] == "ok" and health["nexo_enabled"] is True
     assert health["reason"] is None and health["database_reachable"] is True
-    assert health["tools"] >= len(COORDINADOR_TOOLS)
+    assert health["tools"] >= len(DEMO_TOOL_NAMES)
     assert health["models"]["filter_expert"] == "offline"
     names = {tool["name"] for tool in catalogue["tools"]}
-    assert names >= COORDINADOR_TOOLS
+    assert names >= DEMO_TOOL_NAMES
     centro = next(t for t in catalogue["tools"] if t["name"] == "coordinador_centro_control")
     assert {"fecha_desde", "region", "limit"} <= set(centro["arguments"])
     run = record.json()

@@ -8,21 +8,9 @@ from datetime import datetime
 from mcp.client.stdio import stdio_client
 from typer.testing import CliRunner
 
+from demo_catalogue import DEMO_TOOL_NAMES
 from mcp import Client, StdioServerParameters
 from miot_harness.cli import app
-
-PINNED_TOOLS = {
-    "coordinador_centro_control",
-    "coordinador_cola_critica",
-    "coordinador_dimensionamiento",
-    "coordinador_torre_control",
-    "coordinador_auditoria_pod",
-    "coordinador_eta_distribucion",
-    "coordinador_rendimiento_transportista",
-    "coordinador_conteo_servicios",
-    "coordinador_servicio_detalle",
-    "coordinador_catalogo",
-}
 
 
 def server_parameters(demo_db, data_dir) -> StdioServerParameters:
@@ -80,13 +68,13 @@ async def exercise_server(transport):
     """List the tools, check their schemas, and make every call the test judges."""
     async with Client(transport) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-        assert set(tools) == PINNED_TOOLS | {"ask"}
+        assert set(tools) == DEMO_TOOL_NAMES | {"ask"}
         cola = tools["coordinador_cola_critica"]
         assert {"region", "fecha_desde", "eta_clasificacion", "limit"} <= set(
             cola.input_schema["properties"]
         )
         assert "p_region" not in cola.input_schema["properties"]
-        assert all(tools[name].description for name in PINNED_TOOLS)
+        assert all(tools[name].description for name in DEMO_TOOL_NAMES)
 
         table = await client.call_tool(
             "coordinador_cola_critica", {"region": "Metropolitana", "limit": 50}

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from demo_catalogue import DEMO_TOOL_NAMES
 from miot_harness.events import HarnessEventType
 from miot_harness.nexo.boot import load_nexo_tools
 from miot_harness.nexo.catalog_values import CatalogValues
@@ -23,18 +24,6 @@ from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
 
 SNAPSHOT = Path(__file__).parent / "catalogue_snapshot.json"
-ALLOWED = {
-    "coordinador_centro_control",
-    "coordinador_cola_critica",
-    "coordinador_dimensionamiento",
-    "coordinador_torre_control",
-    "coordinador_auditoria_pod",
-    "coordinador_eta_distribucion",
-    "coordinador_rendimiento_transportista",
-    "coordinador_conteo_servicios",
-    "coordinador_servicio_detalle",
-    "coordinador_catalogo",
-}
 CTX = RunContext(run_id="r", thread_id="t", tenant_id="mintral", user_id="u")
 
 
@@ -48,7 +37,7 @@ async def demo_tools(demo_pool, demo_settings):
 
 async def test_introspection_yields_exactly_the_allowed_set(demo_pool, demo_settings):
     result = await introspect_nexo_functions(demo_pool, demo_settings)
-    assert {d.tool_name for d in result.descriptors} == ALLOWED
+    assert {d.tool_name for d in result.descriptors} == DEMO_TOOL_NAMES
     by_name = {d.tool_name: d for d in result.descriptors}
     centro = by_name["coordinador_centro_control"].description
     assert (centro.layer, centro.domain, centro.returns) == ("L2", "centro_control", "json")
@@ -61,7 +50,8 @@ async def test_introspection_yields_exactly_the_allowed_set(demo_pool, demo_sett
     assert kinds["coordinador_conteo_servicios"] == "scalar"
     assert kinds["coordinador_cola_critica"] == "table"
     filter_tools = {name for name, d in by_name.items() if d.takes_filter_contract}
-    assert filter_tools == ALLOWED - {"coordinador_servicio_detalle", "coordinador_catalogo"}
+    unfiltered = {"coordinador_servicio_detalle", "coordinador_catalogo"}
+    assert filter_tools == DEMO_TOOL_NAMES - unfiltered
 
 
 def test_descriptions_end_with_the_primer_only_for_filter_tools(demo_tools):
@@ -181,7 +171,7 @@ async def test_the_denylist_holds_for_a_role_that_may_execute_everything(demo_db
         result = await introspect_nexo_functions(pool, demo_settings)
     finally:
         await pool.close()
-    assert {d.tool_name for d in result.descriptors} == ALLOWED
+    assert {d.tool_name for d in result.descriptors} == DEMO_TOOL_NAMES
     denied = {s.signature.split("(")[0]: s.reason for s in result.skipped if s.kind == "denied"}
     assert set(denied) == {
         "nexo.fn_refresh_servicios",

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from miot_harness.api.auth import Principal
 from miot_harness.api.metrics import HarnessMetrics
-from miot_harness.api.runtime_port import RunExecutor
 from miot_harness.events import RunEmitter
-from miot_harness.schemas import HarnessRunRecord, UserRequest
+from miot_harness.schemas import HarnessRunRecord, RunsQuestions, UserRequest
 
 log = logging.getLogger("miot_harness.api")
 
@@ -38,7 +37,7 @@ class LiveRun:
 class RunLauncher:
     """Starts runs as app-owned tasks, at most `limit` at once (over it: `RunsBusy`)."""
 
-    def __init__(self, supervisor: RunExecutor, metrics: HarnessMetrics, limit: int) -> None:
+    def __init__(self, supervisor: RunsQuestions, metrics: HarnessMetrics, limit: int) -> None:
         self._supervisor = supervisor
         self._metrics = metrics
         self._limit = limit

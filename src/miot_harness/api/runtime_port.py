@@ -6,8 +6,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from miot_harness.events import RunEmitter
-from miot_harness.schemas import HarnessRunRecord, UserRequest
+from miot_harness.schemas import HarnessRunRecord, RunsQuestions
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import ToolRegistry
 
@@ -16,17 +15,6 @@ class RunReader(Protocol):
     async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None: ...
 
     async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]: ...
-
-
-class RunExecutor(Protocol):
-    async def run(
-        self,
-        request: UserRequest,
-        *,
-        tenant_id: str,
-        user_id: str,
-        emitter: RunEmitter | None = None,
-    ) -> HarnessRunRecord: ...
 
 
 class ApiRuntime(Protocol):
@@ -51,7 +39,7 @@ class ApiRuntime(Protocol):
     def store(self) -> RunReader: ...
 
     @property
-    def supervisor(self) -> RunExecutor: ...
+    def supervisor(self) -> RunsQuestions: ...
 
     @property
     def seat_models(self) -> Mapping[str, str]: ...

@@ -18,6 +18,7 @@ from miot_harness.schemas import (
     HarnessRunRecord,
     Identifier,
     RunContext,
+    RunsQuestions,
     UserRequest,
 )
 from miot_harness.settings import HarnessSettings
@@ -31,19 +32,6 @@ ASK_DESCRIPTION = (
     "respuesta citada) y devuelve la respuesta, el plan y la frescura de los datos. "
     "Use thread_id para continuar una conversación."
 )
-
-
-class RunsQuestions(Protocol):
-    """What `ask` needs of the harness supervisor."""
-
-    async def run(
-        self,
-        request: UserRequest,
-        *,
-        tenant_id: str,
-        user_id: str,
-        emitter: RunEmitter | None = None,
-    ) -> HarnessRunRecord: ...
 
 
 class McpBackend(Protocol):
