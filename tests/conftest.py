@@ -20,6 +20,7 @@ from psycopg import sql
 from miot_harness.demo.cluster import DemoCluster, DemoConnection
 from miot_harness.demo.generator import DemoSpec
 from miot_harness.demo.layout import DEMO_DBNAME
+from provider_stub import ProviderStub
 
 DEMO_TIMEZONE = "America/Santiago"
 DEMO_SEED = 4023
@@ -95,3 +96,20 @@ def scratch_db(demo_cluster: DemoCluster) -> Iterator[str]:
         yield address.superuser_dsn(name)
     finally:
         demo_cluster.drop(name)
+
+
+@pytest.fixture
+def no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No provider key, base URL or tracing variable of this machine reaches the test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("ANTHROPIC_", "OPENAI_", "LANGSMITH_", "LANGCHAIN_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def llm_stub() -> Iterator[ProviderStub]:
+    """A local HTTP server speaking the Anthropic and OpenAI APIs on 127.0.0.1."""
+    with ProviderStub() as server:
+        yield server

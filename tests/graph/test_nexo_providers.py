@@ -3,7 +3,6 @@ local stub: request bodies, the cacheable primer, token counts, and every fault 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +24,8 @@ from provider_stub import (
     openai_error,
 )
 
+pytestmark = pytest.mark.usefixtures("no_provider_environment")
+
 QUESTION = "¿cuál es la cola crítica en la RM?"
 PICK = ("coordinador_cola_critica", {"region": "RM", "limit": 10})
 READY = '```json\n{"verdict": "ready", "reason": "basta"}\n```'
@@ -32,31 +33,16 @@ ANSWER = "Hay **12** servicios críticos en la Región Metropolitana (datos de l
 TIMEOUT_S = 0.5
 
 
-@pytest.fixture(autouse=True)
-def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "OPENAI_", "LANGSMITH_", "LANGCHAIN_")):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def stub() -> Iterator[ProviderStub]:
-    with ProviderStub() as server:
-        yield server
-
-
-def provider_models(provider: str, stub: ProviderStub, tmp_path: Any, retries: int = 0) -> Any:
+def provider_models(provider: str, llm_stub: ProviderStub, tmp_path: Any, retries: int = 0) -> Any:
     if provider == "anthropic":
         settings = load_settings(data_dir=tmp_path, anthropic_api_key="test-key",
-                                 anthropic_base_url=stub.base_url, _env_file=None)  # fmt: skip
+                                 anthropic_base_url=llm_stub.base_url, _env_file=None)  # fmt: skip
         model = get_chat_model(
             "claude-test-model", settings, timeout_s=TIMEOUT_S, max_retries=retries
         )
     else:
         settings = load_settings(
-            data_dir=tmp_path, openai_base_url=f"{stub.base_url}/v1", _env_file=None
+            data_dir=tmp_path, openai_base_url=f"{llm_stub.base_url}/v1", _env_file=None
         )
         model = get_chat_model(
             "openai:llama3.1", settings, timeout_s=TIMEOUT_S, max_retries=retries
@@ -77,17 +63,17 @@ def happy_script(provider: str) -> list[StubReply]:
 
 
 async def test_anthropic_through_the_graph_sends_the_cacheable_primer_and_tools(
-    run_turn, stub, tmp_path, cola
+    run_turn, llm_stub, tmp_path, cola
 ):
-    stub.enqueue(*happy_script("anthropic"))
+    llm_stub.enqueue(*happy_script("anthropic"))
 
-    turn = await run_turn(QUESTION, provider_models("anthropic", stub, tmp_path))
+    turn = await run_turn(QUESTION, provider_models("anthropic", llm_stub, tmp_path))
 
     assert turn.result.status == RunStatus.COMPLETED and turn.result.answer == ANSWER
     assert cola.calls == [{"region": "Metropolitana", "limit": 10}]
     usage = turn.result.usage
     assert (usage.model_calls, usage.input_tokens, usage.output_tokens) == (3, 540, 120)
-    planner, analyst, writer = stub.bodies(ANTHROPIC_PATH)
+    planner, analyst, writer = llm_stub.bodies(ANTHROPIC_PATH)
     for body in (planner, analyst, writer):
         assert body["system"][0] == {
             "type": "text", "text": COORDINADOR_PRIMER, "cache_control": {"type": "ephemeral"}
@@ -109,16 +95,16 @@ async def test_anthropic_through_the_graph_sends_the_cacheable_primer_and_tools(
 
 
 async def test_openai_compatible_server_through_the_graph_gets_a_plain_system_prompt(
-    run_turn, stub, tmp_path, cola
+    run_turn, llm_stub, tmp_path, cola
 ):
-    stub.enqueue(*happy_script("openai"))
+    llm_stub.enqueue(*happy_script("openai"))
 
-    turn = await run_turn(QUESTION, provider_models("openai", stub, tmp_path))
+    turn = await run_turn(QUESTION, provider_models("openai", llm_stub, tmp_path))
 
     assert turn.result.status == RunStatus.COMPLETED and turn.result.answer == ANSWER
     assert cola.calls == [{"region": "Metropolitana", "limit": 10}]
     assert turn.result.usage.input_tokens == 540
-    requests = [r for r in stub.requests if r.path == OPENAI_PATH]
+    requests = [r for r in llm_stub.requests if r.path == OPENAI_PATH]
     assert len(requests) == 3
     assert requests[0].headers["authorization"] == "Bearer not-needed"
     planner = requests[0].body
@@ -159,11 +145,11 @@ FAULTS = {
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 async def test_provider_faults_end_as_a_failed_run_with_an_event_saying_why(
-    run_turn, stub, tmp_path, cola, provider, fault
+    run_turn, llm_stub, tmp_path, cola, provider, fault
 ):
-    stub.enqueue(FAULTS[fault][provider])
+    llm_stub.enqueue(FAULTS[fault][provider])
 
-    turn = await run_turn(QUESTION, provider_models(provider, stub, tmp_path))
+    turn = await run_turn(QUESTION, provider_models(provider, llm_stub, tmp_path))
 
     assert turn.result.status == RunStatus.FAILED
     assert turn.result.failure and "El modelo no respondió" in turn.result.failure
@@ -177,11 +163,11 @@ async def test_provider_faults_end_as_a_failed_run_with_an_event_saying_why(
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 async def test_a_tool_that_does_not_exist_fails_the_run_without_calling_anything(
-    run_turn, stub, tmp_path, cola, provider
+    run_turn, llm_stub, tmp_path, cola, provider
 ):
-    stub.enqueue(reply(provider, tool=("coordinador_borrar_todo", {})))
+    llm_stub.enqueue(reply(provider, tool=("coordinador_borrar_todo", {})))
 
-    turn = await run_turn(QUESTION, provider_models(provider, stub, tmp_path))
+    turn = await run_turn(QUESTION, provider_models(provider, llm_stub, tmp_path))
 
     assert turn.result.status == RunStatus.FAILED
     assert "coordinador_borrar_todo" in (turn.result.failure or "")
@@ -191,16 +177,16 @@ async def test_a_tool_that_does_not_exist_fails_the_run_without_calling_anything
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 async def test_a_synthesizer_fault_keeps_the_evidence_and_fails_gracefully(
-    run_turn, stub, tmp_path, cola, provider
+    run_turn, llm_stub, tmp_path, cola, provider
 ):
     error = (
         anthropic_error(500, "api_error", "boom")
         if provider == "anthropic"
         else openai_error(500, "boom")
     )
-    stub.enqueue(*happy_script(provider)[:2], error)
+    llm_stub.enqueue(*happy_script(provider)[:2], error)
 
-    turn = await run_turn(QUESTION, provider_models(provider, stub, tmp_path))
+    turn = await run_turn(QUESTION, provider_models(provider, llm_stub, tmp_path))
 
     assert turn.result.status == RunStatus.FAILED
     assert len(turn.result.evidence) == 1
@@ -211,17 +197,17 @@ async def test_a_synthesizer_fault_keeps_the_evidence_and_fails_gracefully(
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])
 async def test_a_rate_limit_is_retried_when_the_factory_allows_it(
-    run_turn, stub, tmp_path, provider
+    run_turn, llm_stub, tmp_path, provider
 ):
     limited = (
         anthropic_error(429, "rate_limit_error", "slow down", **{"retry-after-ms": "1"})
         if provider == "anthropic"
         else openai_error(429, "slow down", **{"retry-after-ms": "1"})
     )
-    stub.enqueue(limited, *happy_script(provider))
+    llm_stub.enqueue(limited, *happy_script(provider))
 
-    turn = await run_turn(QUESTION, provider_models(provider, stub, tmp_path, retries=1))
+    turn = await run_turn(QUESTION, provider_models(provider, llm_stub, tmp_path, retries=1))
 
     assert turn.result.status == RunStatus.COMPLETED
-    assert len(stub.requests) == 4
+    assert len(llm_stub.requests) == 4
     assert turn.result.usage.model_calls == 3

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from miot_harness.runtime import open_runtime
 from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
 from provider_stub import ProviderStub, StubReply, anthropic_message
 
-pytestmark = pytest.mark.reliability
+pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("no_provider_environment")]
 
 MODEL = "claude-test-model"
 RUN_TIMEOUT_S = 2.0
@@ -31,28 +30,13 @@ READY = '```json\n{"verdict": "ready", "reason": "basta"}\n```'
 ANSWER = "Hay **12** servicios críticos en la Región Metropolitana."
 
 
-@pytest.fixture(autouse=True)
-def _no_provider_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "OPENAI_", "LANGSMITH_", "LANGCHAIN_")):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def stub() -> Iterator[ProviderStub]:
-    with ProviderStub() as server:
-        yield server
-
-
-def _settings(tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub, **overrides):
+def _settings(tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub, **overrides):
     return runtime_settings(
         tmp_path,
         demo_db,
         model=MODEL,
         anthropic_api_key="test-key",
-        anthropic_base_url=stub.base_url,
+        anthropic_base_url=llm_stub.base_url,
         run_timeout_s=RUN_TIMEOUT_S,
         **overrides,
     )
@@ -79,54 +63,54 @@ BUDGET_SPENT = f"timeout: the run exceeded {RUN_TIMEOUT_S:g} s"
 ATTEMPTS = 4
 
 
-async def _ask(tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub) -> HarnessRunRecord:
-    async with open_runtime(_settings(tmp_path, demo_db, stub)) as runtime:
+async def _ask(tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub) -> HarnessRunRecord:
+    async with open_runtime(_settings(tmp_path, demo_db, llm_stub)) as runtime:
         return await runtime.supervisor.run(
             UserRequest(message=QUESTION), tenant_id="mintral", user_id="ops"
         )
 
 
 async def test_a_slow_provider_is_cut_by_the_run_budget(
-    tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub
+    tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub
 ) -> None:
-    stub.enqueue(*[StubReply(delay_s=60, body={})] * ATTEMPTS)
-    record = await _ask(tmp_path, demo_db, stub)
+    llm_stub.enqueue(*[StubReply(delay_s=60, body={})] * ATTEMPTS)
+    record = await _ask(tmp_path, demo_db, llm_stub)
     assert _run_failed(record) == BUDGET_SPENT
-    assert len(stub.requests) == 1, "the budget ended the first call, no retry after it"
+    assert len(llm_stub.requests) == 1, "the budget ended the first call, no retry after it"
 
 
 async def test_an_endless_body_is_cut_by_the_run_budget_and_the_link_closed(
-    tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub
+    tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub
 ) -> None:
-    stub.enqueue(*[StubReply(forever=True)] * ATTEMPTS)
-    record = await _ask(tmp_path, demo_db, stub)
+    llm_stub.enqueue(*[StubReply(forever=True)] * ATTEMPTS)
+    record = await _ask(tmp_path, demo_db, llm_stub)
     assert _run_failed(record) == BUDGET_SPENT
-    assert await asyncio.to_thread(stub.hung_up.wait, 30), "the harness hung up the provider"
+    assert await asyncio.to_thread(llm_stub.hung_up.wait, 30), "the harness hung up the provider"
 
 
 async def test_a_reset_connection_fails_the_run_after_the_retries(
-    tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub
+    tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub
 ) -> None:
-    stub.enqueue(*[StubReply(reset=True)] * ATTEMPTS)
-    record = await _ask(tmp_path, demo_db, stub)
+    llm_stub.enqueue(*[StubReply(reset=True)] * ATTEMPTS)
+    record = await _ask(tmp_path, demo_db, llm_stub)
     assert "ConnectionError" in _run_failed(record)
-    assert 1 < len(stub.requests) < ATTEMPTS + 1, "retried, then gave up"
+    assert 1 < len(llm_stub.requests) < ATTEMPTS + 1, "retried, then gave up"
     assert "test-key" not in record.model_dump_json()
 
 
 async def test_the_server_serves_others_while_a_run_is_stuck_on_the_provider(
-    tmp_path: Path, demo_db: DemoConnection, stub: ProviderStub
+    tmp_path: Path, demo_db: DemoConnection, llm_stub: ProviderStub
 ) -> None:
-    stub.enqueue(StubReply(forever=True))
-    settings = _settings(tmp_path, demo_db, stub, api_keys=json.dumps(API_KEYS))
+    llm_stub.enqueue(StubReply(forever=True))
+    settings = _settings(tmp_path, demo_db, llm_stub, api_keys=json.dumps(API_KEYS))
     auth = bearer(MINTRAL_KEY)
     async with (
         served(create_app(settings)) as url,
         httpx.AsyncClient(base_url=url, timeout=60) as client,
     ):
         stuck = asyncio.create_task(client.post("/runs", json={"message": QUESTION}, headers=auth))
-        assert await asyncio.to_thread(stub.wait_for_requests, 1)
-        stub.enqueue(*_happy())
+        assert await asyncio.to_thread(llm_stub.wait_for_requests, 1)
+        llm_stub.enqueue(*_happy())
 
         other = await client.post("/runs", json={"message": QUESTION}, headers=auth)
         health = await client.get("/health")
