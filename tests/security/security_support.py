@@ -4,6 +4,8 @@ and a digest of everything the demo database holds."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.settings import HarnessSettings, load_settings
 
@@ -94,3 +97,16 @@ def tool_events(record: dict) -> list[dict]:
 def refusal_reason(record: dict) -> str | None:
     done = [event for event in record["events"] if event["type"] == "run.completed"]
     return done[-1]["payload"].get("refusal_reason") if done else None
+
+
+@asynccontextmanager
+async def booted_client(settings: HarnessSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the real app, its lifespan (the whole boot) run around the block."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
+        ) as client,
+    ):
+        yield client

@@ -23,11 +23,12 @@ from security_support import (
     OPENAI_KEY,
     OTHER_KEY,
     bearer,
+    booted_client,
     secure_settings,
 )
 
 from mcp import Client, StdioServerParameters
-from miot_harness.api.app import MAX_BODY_BYTES, create_app
+from miot_harness.api.app import MAX_BODY_BYTES
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.demo.layout import DEMO_DBNAME
 from provider_stub import ProviderStub, anthropic_error, openai_error
@@ -119,13 +120,7 @@ async def test_no_secret_leaves_a_working_harness(demo_db, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     settings = secure_settings(demo_db, tmp_path)
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, harness_password(demo_db)]
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
-        ) as client,
-    ):
+    async with booted_client(settings) as client:
         ex = await exercise(client)
     assert ex.seen["run"].startswith("200") and ex.seen["/health"].startswith("200")
     assert store_text(tmp_path), "the run store was not found"
@@ -146,15 +141,9 @@ async def test_no_secret_leaves_when_the_database_connection_fails(
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, CANARY_DB_PASSWORD, wrong_password, no_server]
     for dsn in (wrong_password, no_server):
         data_dir = tmp_path / str(len(caplog.records))
-        app = create_app(
+        async with booted_client(
             secure_settings(demo_db, data_dir, nexo_dsn=dsn, nexo_db_scripts_root=None)
-        )
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
-            ) as client,
-        ):
+        ) as client:
             ex = await exercise(client)
             health = (await client.get("/health")).json()
         assert health["nexo_enabled"] is False and health["reason"]
@@ -170,13 +159,7 @@ async def test_no_secret_leaves_when_a_run_loses_its_database(
         demo_db_clone, tmp_path, nexo_db_scripts_root=demo_db_clone.db_scripts_root
     )
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, harness_password(demo_db_clone)]
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
-        ) as client,
-    ):
+    async with booted_client(settings) as client:
         # The database disappears under a booted harness: every call now fails to connect.
         demo_cluster.drop(demo_db_clone.dbname)
         ex = await exercise(client)
@@ -208,13 +191,7 @@ async def test_no_secret_leaves_when_the_provider_rejects_the_key(
             anthropic_base_url=stub.base_url,
             openai_base_url=stub.base_url + "/v1",
         )
-        app = create_app(settings)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
-            ) as client,
-        ):
+        async with booted_client(settings) as client:
             ex = await exercise(client)
         # The provider did get the key (that is its job) and the run failed on its answer.
         assert any(
