@@ -100,8 +100,8 @@ def refusal_reason(record: dict) -> str | None:
 
 
 @asynccontextmanager
-async def booted_client(settings: HarnessSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the real app, its lifespan (the whole boot) run around the block."""
+async def booted_api(settings: HarnessSettings) -> AsyncIterator[SecureApi]:
+    """The real app with its lifespan (the whole boot) run around the block, and a client."""
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
@@ -109,4 +109,4 @@ async def booted_client(settings: HarnessSettings) -> AsyncIterator[httpx.AsyncC
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
         ) as client,
     ):
-        yield client
+        yield SecureApi(app, client, settings)

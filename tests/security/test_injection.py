@@ -9,18 +9,17 @@ import json
 from collections.abc import AsyncIterator
 
 import asyncpg
-import httpx
 import pytest
 from security_support import (
     MINTRAL_KEY,
     SecureApi,
+    booted_api,
     database_digest,
     refusal_reason,
     secure_settings,
     tool_events,
 )
 
-from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.demo.layout import DEMO_DBNAME
 from miot_harness.demo.vocabulary import HOSTILE_NOTES
@@ -121,13 +120,8 @@ async def defused_api(
             nexo_db_alias=connection.alias,
             nexo_db_scripts_root=connection.db_scripts_root,
         )
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://127.0.0.1", timeout=120
-            ) as client:
-                yield SecureApi(app, client, settings)
+        async with booted_api(settings) as api:
+            yield api
     finally:
         demo_cluster.drop(name)
 

@@ -7,10 +7,17 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from security_support import MINTRAL_KEY, SecureApi, bearer, secure_settings, tool_events
+from security_support import (
+    MINTRAL_KEY,
+    SecureApi,
+    bearer,
+    booted_api,
+    secure_settings,
+    tool_events,
+)
 
 from mcp import Client
-from miot_harness.api.app import MAX_BODY_BYTES, create_app
+from miot_harness.api.app import MAX_BODY_BYTES
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.mcp.server import build_mcp_server
 from miot_harness.schemas import MAX_MESSAGE_CHARS
@@ -34,13 +41,8 @@ async def tight_api(demo_db: DemoConnection, tmp_path_factory) -> AsyncIterator[
         nexo_max_limit=SMALL_LIMIT,
         nexo_turn_cap=SMALL_TURN_CAP,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://127.0.0.1", timeout=120
-        ) as client:
-            yield SecureApi(app, client, settings)
+    async with booted_api(settings) as api:
+        yield api
 
 
 async def post(api: SecureApi, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:

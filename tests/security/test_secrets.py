@@ -23,7 +23,7 @@ from security_support import (
     OPENAI_KEY,
     OTHER_KEY,
     bearer,
-    booted_client,
+    booted_api,
     secure_settings,
 )
 
@@ -120,8 +120,8 @@ async def test_no_secret_leaves_a_working_harness(demo_db, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     settings = secure_settings(demo_db, tmp_path)
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, harness_password(demo_db)]
-    async with booted_client(settings) as client:
-        ex = await exercise(client)
+    async with booted_api(settings) as api:
+        ex = await exercise(api.client)
     assert ex.seen["run"].startswith("200") and ex.seen["/health"].startswith("200")
     assert store_text(tmp_path), "the run store was not found"
     assert "run.completed" in caplog.text  # the event log was captured
@@ -141,11 +141,11 @@ async def test_no_secret_leaves_when_the_database_connection_fails(
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, CANARY_DB_PASSWORD, wrong_password, no_server]
     for dsn in (wrong_password, no_server):
         data_dir = tmp_path / str(len(caplog.records))
-        async with booted_client(
+        async with booted_api(
             secure_settings(demo_db, data_dir, nexo_dsn=dsn, nexo_db_scripts_root=None)
-        ) as client:
-            ex = await exercise(client)
-            health = (await client.get("/health")).json()
+        ) as api:
+            ex = await exercise(api.client)
+            health = (await api.client.get("/health")).json()
         assert health["nexo_enabled"] is False and health["reason"]
         assert hits(secrets, {**ex.seen, **store_text(data_dir)}) == []
     assert hits(secrets, {"log": caplog.text}) == []
@@ -159,10 +159,10 @@ async def test_no_secret_leaves_when_a_run_loses_its_database(
         demo_db_clone, tmp_path, nexo_db_scripts_root=demo_db_clone.db_scripts_root
     )
     secrets = [*API_KEYS, ANTHROPIC_KEY, OPENAI_KEY, harness_password(demo_db_clone)]
-    async with booted_client(settings) as client:
+    async with booted_api(settings) as api:
         # The database disappears under a booted harness: every call now fails to connect.
         demo_cluster.drop(demo_db_clone.dbname)
-        ex = await exercise(client)
+        ex = await exercise(api.client)
     record = ex.responses["run"].json()
     assert record["status"] in {"failed", "refused"}
     assert any(e["type"] == "tool.failed" for e in record["events"])
@@ -191,8 +191,8 @@ async def test_no_secret_leaves_when_the_provider_rejects_the_key(
             anthropic_base_url=stub.base_url,
             openai_base_url=stub.base_url + "/v1",
         )
-        async with booted_client(settings) as client:
-            ex = await exercise(client)
+        async with booted_api(settings) as api:
+            ex = await exercise(api.client)
         # The provider did get the key (that is its job) and the run failed on its answer.
         assert any(
             ANTHROPIC_KEY in r.headers.get("x-api-key", "") + r.headers.get("authorization", "")
