@@ -7,13 +7,10 @@ heavy modules are imported inside the commands so `--help` stays fast.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,20 +81,6 @@ def _configure_logging(verbose: bool) -> None:
 def _exit_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit so pools and stores close on the way out."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to fd 1 (children included) to stderr, so stdout stays JSON."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -248,11 +231,10 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
 
 
 async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord:
-    from miot_harness.demo import ensure_demo_database
-    from miot_harness.runtime import database_configured, open_runtime
+    from miot_harness.mcp.serve import demo_resolver
+    from miot_harness.runtime import open_runtime
 
-    demo_database = None if database_configured(settings) else ensure_demo_database
-    async with open_runtime(settings, demo_database=demo_database) as runtime:
+    async with open_runtime(settings, demo_database=demo_resolver(settings)) as runtime:
         return await runtime.supervisor.run(
             request, tenant_id=tenant_id, user_id=request.user_id or "cli"
         )
@@ -290,7 +272,10 @@ def ask(
         raise typer.Exit(2) from None
     tenant_id = request.tenant_id or settings.nexo_tenant_lock
     if json_output:
-        with _stdout_to_stderr():
+        # stdout carries only the JSON record; boot output (children included) goes to stderr.
+        from miot_harness.mcp.serve import stdout_to_stderr
+
+        with stdout_to_stderr():
             record = asyncio.run(_ask(settings, request, tenant_id))
         sys.stdout.write(record.model_dump_json() + "\n")
         sys.stdout.flush()

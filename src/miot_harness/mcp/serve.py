@@ -20,7 +20,7 @@ MCP_HTTP_PATH = "/mcp"
 
 
 def demo_resolver(settings: HarnessSettings) -> DemoResolver | None:
-    """The embedded demo database when no Coordinador database is configured, as `ask` does."""
+    """The embedded demo database when no Coordinador database is configured (MCP and `ask`)."""
     if database_configured(settings):
         return None
     from miot_harness.demo import ensure_demo_database
