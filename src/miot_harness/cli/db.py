@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from miot_harness.cli.common import DataDir, exit_on_sigterm
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Manage the embedded Coordinador demo database.", no_args_is_help=True)
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory (default: MIOT_HARNESS_DATA_DIR)."),
-]
 StaleMinutes = Annotated[
     int | None,
     typer.Option("--stale-minutes", min=0, help="Stamp the snapshots this many minutes old."),
@@ -31,15 +28,6 @@ def _console() -> Console:
     from rich.console import Console
 
     return Console(soft_wrap=True)
-
-
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit so clean-up (lock release, half-built database) runs."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 def _cluster(data_dir: Path | None) -> DemoCluster:
@@ -82,7 +70,7 @@ def _print_status(console: Console, status: DemoStatus) -> None:
 @app.command()
 def up(data_dir: DataDir = None) -> None:
     """Start the server and create schema, roles and data when absent (idempotent)."""
-    _exit_on_sigterm()
+    exit_on_sigterm()
     console = _console()
     cluster = _cluster(data_dir)
     connection = cluster.up()
@@ -111,7 +99,7 @@ def seed(
 
     from miot_harness.demo.generator import DemoSpec
 
-    _exit_on_sigterm()
+    exit_on_sigterm()
     console = _console()
     cluster = _cluster(data_dir)
     spec = cluster.default_spec()

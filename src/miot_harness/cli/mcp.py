@@ -2,6 +2,8 @@
 
 import typer
 
+from miot_harness.cli.common import settings_or_exit
+
 app = typer.Typer(help="Serve the governed tools over the Model Context Protocol.")
 
 DEFAULT_HTTP_PORT = 8765
@@ -18,19 +20,13 @@ def mcp(
     import logging
     import sys
 
-    from miot_harness.settings import SettingsError, load_settings
-
     # stdout carries the protocol in stdio mode: every log line goes to stderr.
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     from miot_harness.mcp.serve import LOOPBACK_HOSTS, serve_http, serve_stdio
 
     if http and host not in LOOPBACK_HOSTS:

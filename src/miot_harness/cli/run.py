@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+
+from miot_harness.cli.common import DataDir, exit_on_sigterm, settings_or_exit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Answer questions: demo, ask, serve.")
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory (default: MIOT_HARNESS_DATA_DIR)."),
-]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every run event.")]
 
 
@@ -60,27 +56,12 @@ DEMO_QUESTIONS = (
 )
 
 
-def _settings(data_dir: Path | None) -> HarnessSettings:
-    from miot_harness.settings import SettingsError, load_settings
-
-    try:
-        return load_settings(**({"data_dir": data_dir} if data_dir else {}))
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 def _configure_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-
-
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit so pools and stores close on the way out."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -225,8 +206,8 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
     from rich.console import Console
 
     _configure_logging(verbose)
-    _exit_on_sigterm()
-    settings = _settings(data_dir)
+    exit_on_sigterm()
+    settings = settings_or_exit(data_dir)
     raise typer.Exit(asyncio.run(_demo(settings, Console())))
 
 
@@ -261,8 +242,8 @@ def ask(
     from miot_harness.schemas import UserRequest
 
     _configure_logging(verbose)
-    _exit_on_sigterm()
-    settings = _settings(data_dir)
+    exit_on_sigterm()
+    settings = settings_or_exit(data_dir)
     try:
         request = UserRequest(message=message, thread_id=thread_id, tenant_id=tenant)
     except ValidationError as exc:
@@ -304,7 +285,7 @@ def serve(
     from miot_harness.api.auth import OpenServerRefused, ensure_bind_allowed
 
     _configure_logging(verbose)
-    settings = _settings(data_dir)
+    settings = settings_or_exit(data_dir)
     try:
         ensure_bind_allowed(settings, host)
     except OpenServerRefused as exc:

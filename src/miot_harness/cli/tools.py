@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from miot_harness.cli.common import settings_or_exit
+
 if TYPE_CHECKING:
     from miot_harness.nexo.lint import LintReport
     from miot_harness.nexo.tool_factory import NexoTool
@@ -18,16 +20,6 @@ app = typer.Typer(
     help="Inspect and lint the tools built from the nexo catalogue.", no_args_is_help=True
 )
 logger = logging.getLogger(__name__)
-
-
-def _settings() -> HarnessSettings:
-    from miot_harness.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
 
 
 def _dsn(settings: HarnessSettings) -> str:
@@ -87,7 +79,7 @@ def list_tools(
     """List the tools: name, layer, domain and arguments."""
     from miot_harness.nexo.tool_factory import tool_catalogue
 
-    catalogue = tool_catalogue(list(_load_tools(_settings())))
+    catalogue = tool_catalogue(list(_load_tools(settings_or_exit())))
     if as_json:
         typer.echo(json.dumps(catalogue, ensure_ascii=False, indent=2))
         return
@@ -112,7 +104,7 @@ def list_tools(
 @app.command("show")
 def show_tool(name: Annotated[str, typer.Argument(help="The tool's name.")]) -> None:
     """Print the description the model sees and the tool's input JSON schema."""
-    tools = {tool.name: tool for tool in _load_tools(_settings())}
+    tools = {tool.name: tool for tool in _load_tools(settings_or_exit())}
     tool = tools.get(name)
     if tool is None:
         typer.echo(f"no tool named {name!r}; tools: {', '.join(sorted(tools))}", err=True)
@@ -126,7 +118,7 @@ def lint_tools() -> None:
     """Check every function of the schema the way a reviewer would; non-zero on problems."""
     from miot_harness.nexo.lint import lint_nexo_functions
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def work(pool) -> LintReport:  # type: ignore[no-untyped-def]
         return await lint_nexo_functions(pool, settings)
