@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.settings import HarnessSettings
 from miot_harness.web.markdown import render_markdown
 
 # Far above any answer, and small enough that even a body of escaped astral characters
@@ -58,9 +58,8 @@ def _static_text(name: str) -> str:
     return resources.files("miot_harness.web").joinpath("static", name).read_text("utf-8")
 
 
-def web_router(settings: HarnessSettings | None = None) -> APIRouter:
-    """Routes for the operator's page; settings default to the environment's."""
-    settings = settings or load_settings()
+def web_router(settings: HarnessSettings) -> APIRouter:
+    """Routes for the operator's page, configured from the app's settings."""
     page = _static_text("index.html")
     assets = {name: _static_text(name) for name in ASSET_TYPES}
     config = PageConfig(
