@@ -25,7 +25,6 @@ class RunsBusy(Exception):
 class LiveRun:
     """A run in progress: its emitter (for streaming) and the task that produces the record."""
 
-    run_id: str
     emitter: RunEmitter
     task: asyncio.Task[HarnessRunRecord]
 
@@ -58,7 +57,7 @@ class RunLauncher:
         task = asyncio.create_task(self._run(scoped, principal, emitter))
         self._tasks.add(task)
         task.add_done_callback(self._forget)
-        return LiveRun(run_id=emitter.run_id, emitter=emitter, task=task)
+        return LiveRun(emitter=emitter, task=task)
 
     async def _run(
         self, request: UserRequest, principal: Principal, emitter: RunEmitter
