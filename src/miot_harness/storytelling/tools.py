@@ -12,9 +12,17 @@ from typing import Annotated, Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
+from miot_harness.nexo.freshness import (
+    REFRESHED_AT_PREFIX,
+    oldest_refreshed_at,
+    probe_refreshed_at,
+)
 from miot_harness.nexo.pool import read_only_transaction
-from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, _database_error
+from miot_harness.nexo.tool_factory import (
+    TOTAL_COUNT_COLUMN,
+    UNAVAILABLE_ERRORS,
+    _database_error,
+)
 from miot_harness.nexo.tool_models import NexoTableOutput
 from miot_harness.settings import HarnessSettings
 from miot_harness.storytelling.descriptions import (
@@ -27,7 +35,6 @@ STORY_SCHEMA = "story"
 DELIVERY_METRICS = "delivery_metrics"
 WORKFLOW_EVENTS = "workflow_events"
 STORY_TOOL_NAMES = (DELIVERY_METRICS, WORKFLOW_EVENTS)
-TOTAL_COUNT = "total_count"
 # A story needs every day of its window (at most a month), unlike a Nexo table.
 MAX_STORY_DAYS = 31
 
@@ -103,8 +110,8 @@ class StoryTool(HarnessTool):
         except (asyncpg.PostgresError, *UNAVAILABLE_ERRORS) as exc:
             raise _database_error(exc, self._settings) from exc
         total = (
-            int(records[0].get(TOTAL_COUNT) or 0)
-            if records and TOTAL_COUNT in records[0]
+            int(records[0].get(TOTAL_COUNT_COLUMN) or 0)
+            if records and TOTAL_COUNT_COLUMN in records[0]
             else len(records)
         )
         rows = _ROWS.dump_python(
@@ -112,7 +119,7 @@ class StoryTool(HarnessTool):
                 {
                     k: v
                     for k, v in record.items()
-                    if k != TOTAL_COUNT and not k.startswith("refreshed_at")
+                    if k != TOTAL_COUNT_COLUMN and not k.startswith(REFRESHED_AT_PREFIX)
                 }
                 for record in records
             ],
