@@ -68,7 +68,7 @@ def run_config(ctx: RunContext, settings: HarnessSettings) -> dict[str, Any]:
 
 
 def _initial_state(question: str, ctx: RunContext) -> dict[str, Any]:
-    """The question appended to the thread, and every per-run channel started empty."""
+    """The question appended to the thread, and every per-run channel started empty (SPEC 12)."""
     from langchain_core.messages import HumanMessage
     from langgraph.types import Overwrite
 

@@ -111,18 +111,4 @@ class NexoState(TypedDict, total=False):
     turn_count: int
 
 
-# Channels that start empty at every run (SPEC 12 "Threads").
-PER_RUN_CHANNELS = (
-    "evidence",
-    "_events",
-    "plan",
-    "pending_step_index",
-    "next_action",
-    "failure",
-    "answer",
-    "answer_is_local",
-    "critic_concerns",
-    "turn_count",
-)
-
 STATE_TYPES: tuple[type, ...] = (NexoStep, NexoPlan, NexoEvidence, NexoFailure, RunContext)
