@@ -46,6 +46,19 @@ PINNED_SECTIONS = (
     SECTION_ANSWER,
 )
 
+# `## Valores válidos` is the `fn_dx_catalogo` dict: filter argument → the key of its
+# plain string list (regions and comunas are lists of objects, read apart).
+VALUE_LIST_KEYS: dict[str, str] = {
+    "cliente": "clientes",
+    "transportista": "transportistas",
+    "centro": "centros",
+    "canal": "canales",
+    "tipo_servicio": "tipos_servicio",
+    "estado": "estados",
+    "prioridad": "prioridades",
+    "eta_clasificacion": "eta_clasificaciones",
+}
+
 _SEAT_HEADING = re.compile(r"^# Asiento: (\w+)\s*$", re.MULTILINE)
 # Only the pinned titles start a section: an answer under "## Respuesta" may have headings.
 _SECTION_HEADING = re.compile(

@@ -15,6 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from miot_harness.models.offline.text import STOPWORDS, SYNONYM_GROUPS, fold
+from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
 
 FUZZY_CUTOFF = 88
 _TOKEN = re.compile(r"[a-z0-9ñ]+|%")
@@ -37,17 +38,6 @@ _LIMIT = re.compile(
     r"|\blimite?\s+(?:de\s+)?(\d{1,3})\b"
     r"|\b(?:muestra|muestrame|dame|lista|listame|show|give)\s+(?:me\s+)?(?:(?:los|las|the)\s+)?(\d{1,3})\b"
 )
-# Catalogue key -> tool argument, for the plain string lists of `fn_dx_catalogo`.
-_LIST_KEYS = {
-    "clientes": "cliente",
-    "transportistas": "transportista",
-    "centros": "centro",
-    "canales": "canal",
-    "tipos_servicio": "tipo_servicio",
-    "estados": "estado",
-    "prioridades": "prioridad",
-    "eta_clasificaciones": "eta_clasificacion",
-}
 # How operators say the pinned enum values of the contract; the values themselves come
 # from the catalogue, and a phrase whose value the catalogue lacks is ignored.
 _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -146,7 +136,7 @@ class CatalogMatcher:
         self.phrases: dict[tuple[str, ...], list[tuple[str, str, int]]] = {}
         self.fuzzy: dict[str, tuple[str, str]] = {}
         names: list[tuple[str, str]] = []
-        for key, argument in _LIST_KEYS.items():
+        for argument, key in VALUE_LIST_KEYS.items():
             for value in catalogue.get(key) or []:
                 if isinstance(value, str):
                     self._add_value(argument, value)

@@ -7,17 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-# Argument name → key of the `fn_dx_catalogo` dict holding its valid values.
-CATALOG_KEYS = {
-    "cliente": "clientes",
-    "canal": "canales",
-    "tipo_servicio": "tipos_servicio",
-    "prioridad": "prioridades",
-    "centro": "centros",
-    "transportista": "transportistas",
-    "estado": "estados",
-    "eta_clasificacion": "eta_clasificaciones",
-}
+from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
 
 
 def fold(value: str) -> str:
@@ -49,7 +39,7 @@ def _spellings(name: str, values: dict[str, Any]) -> dict[str, str] | None:
     if name == "comuna" and isinstance(values.get("comunas"), list):
         names = [c["nombre"] for c in values["comunas"] if isinstance(c, dict) and "nombre" in c]
         return {fold(n): n for n in names if isinstance(n, str)}
-    key = CATALOG_KEYS.get(name)
+    key = VALUE_LIST_KEYS.get(name)
     if key and isinstance(values.get(key), list):
         return {fold(v): v for v in values[key] if isinstance(v, str)}
     return None
