@@ -20,12 +20,12 @@ from langgraph.runtime import Runtime
 
 from miot_harness.events import EventSink, HarnessEventType, make_event
 from miot_harness.models.seat_protocol import render_seat
-from miot_harness.models.usage import ModelCallError, call_model, model_label
-from miot_harness.nexo.agents.calls import turn_event
+from miot_harness.models.usage import ModelCallError
+from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.data_fetcher import build_evidence
 from miot_harness.nexo.agents.deps import CatalogValues, Clock, NexoDeps
 from miot_harness.nexo.agents.freshness import freshness_level, stale_message
-from miot_harness.nexo.agents.prompts import evidence_section, now_section, system_prompt
+from miot_harness.nexo.agents.prompts import evidence_section, now_section
 from miot_harness.nexo.state import NexoEvidence, NexoStep
 from miot_harness.schemas import RefusalReason, RunContext, RunStatus
 from miot_harness.settings import HarnessSettings
@@ -156,15 +156,12 @@ def build_story_graph(
     async def narrate(state: StoryState, runtime: Runtime[StoryContext]) -> dict[str, Any]:
         publish = runtime.context.publish
         body = narrator_body(state["evidence"], clock(), settings)
-        messages = [system_prompt(narrator, body), HumanMessage(state["question"])]
         try:
-            reply = await call_model(narrator, messages)
+            reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], publish)
         except ModelCallError as exc:
-            publish(turn_event(SEAT, model_label(narrator), 0, 0, error=exc.message))
             answer = NARRATION_FAILED.format(detail=exc.message)
             publish(make_event(HarnessEventType.ANSWER_COMPLETED, SEAT, chars=len(answer)))
             return {"answer": answer, "status": RunStatus.FAILED, "failure": exc.message}
-        publish(turn_event(SEAT, reply.model, reply.input_tokens, reply.output_tokens))
         publish(make_event(HarnessEventType.ANSWER_COMPLETED, SEAT, chars=len(reply.text)))
         return {"answer": reply.text, "status": RunStatus.COMPLETED}
 

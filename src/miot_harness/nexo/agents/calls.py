@@ -7,10 +7,9 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from miot_harness.events import HarnessEvent, HarnessEventType
+from miot_harness.events import EventSink, HarnessEvent, HarnessEventType
 from miot_harness.models.usage import ModelCallError, ModelReply, call_model, model_label
 from miot_harness.nexo.agents.deps import NexoDeps
-from miot_harness.nexo.agents.events import NodeEvents
 from miot_harness.nexo.agents.prompts import system_prompt
 
 
@@ -34,7 +33,7 @@ async def seat_call(
     seat: str,
     body: str,
     messages: Sequence[BaseMessage],
-    events: NodeEvents,
+    events: EventSink,
     *,
     tools: list[dict[str, Any]] | None = None,
 ) -> ModelReply:
