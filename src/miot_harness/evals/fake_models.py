@@ -28,10 +28,10 @@ from miot_harness.models.seat_protocol import (
     parse_local_now_line,
     read_json_section,
     read_section,
+    seat_part,
 )
 
 FAKE_MODEL_NAME = "fake-scripted"
-SEAT_HEADING_MARK = "# Asiento: "
 
 
 def _text(message: BaseMessage) -> str:
@@ -84,10 +84,11 @@ class ScriptedSeatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         system = next((_text(m) for m in messages if isinstance(m, SystemMessage)), "")
+        seat = find_seat(system)
         # Sections are read after the seat heading: the primer has headings of its own.
-        system = system[system.find(SEAT_HEADING_MARK) :] if SEAT_HEADING_MARK in system else ""
+        system = seat_part(system) if seat else ""
         questions = [_text(m) for m in messages if isinstance(m, HumanMessage)]
-        reply = self._reply(find_seat(system) or "", system, questions[-1] if questions else "")
+        reply = self._reply(seat or "", system, questions[-1] if questions else "")
         prompt_chars = sum(len(_text(m)) for m in messages)
         message = AIMessage(
             content=reply,
