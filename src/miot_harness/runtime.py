@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from miot_harness.events import utc_now
+from miot_harness.nexo.credentials import nexo_database_configured as database_configured
 from miot_harness.observability import log_subscriber
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore, open_run_store, shared_setup_lock
@@ -56,11 +57,6 @@ DemoResolver = Callable[[HarnessSettings], DemoDatabase]
 def seat_model_names(settings: HarnessSettings) -> dict[str, str]:
     """Every seat's model name, the storytelling narrator included."""
     return {**settings.seat_models(), NARRATOR_SEAT: settings.model}
-
-
-def database_configured(settings: HarnessSettings) -> bool:
-    """Whether a Coordinador database is configured (a DSN or a db-scripts root)."""
-    return settings.nexo_dsn is not None or settings.nexo_db_scripts_root is not None
 
 
 @dataclass
