@@ -225,12 +225,12 @@ class HarnessRuntime:
         return {seat: get_chat_model(name, settings) for seat, name in self.seat_models.items()}
 
     def _catalog_values(self, settings: HarnessSettings, registry: ToolRegistry) -> Any:
-        from miot_harness.nexo.catalog_values import CATALOG_FUNCTION, CatalogValues
+        from miot_harness.nexo.catalog_values import CatalogValues
 
-        tool = registry.get(settings.nexo_tool_prefix + CATALOG_FUNCTION)
-        if tool is None:
+        try:
+            return CatalogValues.from_registry(registry, settings, clock=self._clock)
+        except KeyError:
             return _NoCatalogue()
-        return CatalogValues(tool, settings, clock=self._clock)
 
     def _nexo_runner(
         self,

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from miot_harness.events import utc_now
 from miot_harness.settings import HarnessSettings
 from miot_harness.tools import HarnessTool, ToolRegistry
 
 CATALOG_FUNCTION = "catalogo"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class CatalogValues:
@@ -27,7 +24,7 @@ class CatalogValues:
         self,
         tool: HarnessTool,
         settings: HarnessSettings,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.tool = tool
         self._max_age = timedelta(minutes=settings.nexo_freshness_warn_minutes)
@@ -37,13 +34,18 @@ class CatalogValues:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def from_registry(cls, registry: ToolRegistry, settings: HarnessSettings) -> CatalogValues:
+    def from_registry(
+        cls,
+        registry: ToolRegistry,
+        settings: HarnessSettings,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> CatalogValues:
         """The loader for `<prefix>catalogo` in `registry`; KeyError when it is not there."""
         name = settings.nexo_tool_prefix + CATALOG_FUNCTION
         tool = registry.get(name)
         if tool is None:
             raise KeyError(f"tool {name} is not registered")
-        return cls(tool, settings)
+        return cls(tool, settings, clock=clock)
 
     def _current(self) -> bool:
         return self._fetched_at is not None and self._clock() - self._fetched_at < self._max_age
