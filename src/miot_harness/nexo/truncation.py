@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from miot_harness.nexo.freshness import REFRESHED_AT_PREFIX
+
 TRACE_ROWS = 5
 TRACE_KEYS = 20
-REFRESHED_AT_PREFIX = "refreshed_at"
 
 
 def _is_kpi_scalar(value: Any) -> bool:
