@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from miot_harness.events import HarnessEventType
 from miot_harness.nexo.freshness import as_datetime
+from miot_harness.nexo.runner import UsageTotals
 from miot_harness.schemas import HarnessRunRecord
 
 
@@ -37,16 +38,6 @@ class RunObservation(BaseModel):
     output_tokens: int
 
 
-def _usage(record: HarnessRunRecord) -> tuple[int, int, int]:
-    """Model calls and tokens: the sum over the run's `agent.turn` events."""
-    turns = [e.payload for e in record.events if e.type == HarnessEventType.AGENT_TURN]
-    return (
-        sum(int(t.get("model_calls") or 0) for t in turns),
-        sum(int(t.get("input_tokens") or 0) for t in turns),
-        sum(int(t.get("output_tokens") or 0) for t in turns),
-    )
-
-
 def _refusal_reason(record: HarnessRunRecord) -> str | None:
     """The reason `run.completed` gives (a failed run ends with `run.failed`, and none)."""
     for event in record.events:
@@ -68,7 +59,7 @@ def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
         if e.type == HarnessEventType.TOOL_COMPLETED
         and (stamp := as_datetime(e.payload.get("refreshed_at"))) is not None
     ]
-    model_calls, input_tokens, output_tokens = _usage(record)
+    usage = UsageTotals.from_events(record.events)
     evidence: list[Any] = [record.artifacts]
     evidence += [e.payload for e in record.events if e.type == HarnessEventType.TOOL_COMPLETED]
     evidence += [call.args for call in calls]
@@ -83,7 +74,7 @@ def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
         started_at=record.created_at,
         finished_at=record.finished_at or record.created_at,
         latency_ms=latency_ms,
-        model_calls=model_calls,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
+        model_calls=usage.model_calls,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
     )

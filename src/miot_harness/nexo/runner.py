@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -32,12 +33,12 @@ class UsageTotals(BaseModel):
     output_tokens: int = 0
 
     @classmethod
-    def from_events(cls, events: list[HarnessEvent]) -> UsageTotals:
+    def from_events(cls, events: Iterable[HarnessEvent]) -> UsageTotals:
         turns = [e.payload for e in events if e.type == HarnessEventType.AGENT_TURN]
         return cls(
-            model_calls=sum(int(p.get("model_calls", 0)) for p in turns),
-            input_tokens=sum(int(p.get("input_tokens", 0)) for p in turns),
-            output_tokens=sum(int(p.get("output_tokens", 0)) for p in turns),
+            model_calls=sum(int(p.get("model_calls") or 0) for p in turns),
+            input_tokens=sum(int(p.get("input_tokens") or 0) for p in turns),
+            output_tokens=sum(int(p.get("output_tokens") or 0) for p in turns),
         )
 
 
