@@ -9,6 +9,7 @@ import asyncpg
 
 from miot_harness.nexo.descriptions import (
     CommentFormat,
+    ParsedDescription,
     denied_by_name,
     is_denied,
     parse_pg_description,
@@ -65,9 +66,9 @@ def _security_problems(function: CatalogFunction) -> list[str]:
     return messages
 
 
-def _tool_problems(function: CatalogFunction) -> list[str]:
-    parsed = parse_pg_description(function.comment)
-    denied = is_denied(function.name, parsed)
+def _tool_problems(
+    function: CatalogFunction, parsed: ParsedDescription, denied: str | None
+) -> list[str]:
     messages = list(parsed.problems)
     if parsed.format is CommentFormat.NONE:
         messages.append("no COMMENT ON FUNCTION: the model would see no description")
@@ -81,7 +82,7 @@ def _tool_problems(function: CatalogFunction) -> list[str]:
         )
     if denied is None and function.kind == "f":
         try:
-            describe_function(function, function.name)
+            describe_function(function, function.name, parsed)
         except UnmappableSignature as exc:
             messages.append(f"cannot become a tool: {exc}")
     return messages
@@ -92,10 +93,11 @@ def lint_catalog(functions: list[CatalogFunction]) -> LintReport:
     report = LintReport()
     for function in functions:
         messages = _security_problems(function)
-        denied = is_denied(function.name, parse_pg_description(function.comment))
+        parsed = parse_pg_description(function.comment)
+        denied = is_denied(function.name, parsed)
         is_candidate = function.name.startswith(TOOL_FUNCTION_PREFIX)
         if is_candidate and denied_by_name(function.name) is None:
-            messages += _tool_problems(function)
+            messages += _tool_problems(function, parsed, denied)
         if denied:
             note = f"not a tool: {denied}"
         elif not is_candidate:
