@@ -93,9 +93,6 @@ class Extraction:
     used: set[int] = field(default_factory=set)
     words: list[str] = field(default_factory=list)
 
-    def residual(self) -> str:
-        return " ".join(w for i, w in enumerate(self.words) if i not in self.used)
-
     def consumed(self) -> str:
         return " ".join(w for i, w in enumerate(self.words) if i in self.used)
 
