@@ -11,9 +11,6 @@ import asyncpg
 from miot_harness.nexo.credentials import NexoCredentials
 from miot_harness.settings import IDENTIFIER, HarnessSettings
 
-# PgBouncer rejects unknown startup parameters, so nothing is sent at startup: read-only
-# mode and timeouts are set per transaction instead (see `read_only_transaction`).
-NEXO_SERVER_SETTINGS: dict[str, str] = {}
 # asyncpg's client-side backstop, beyond the server's statement_timeout.
 COMMAND_TIMEOUT_MARGIN_S = 5.0
 
@@ -36,7 +33,11 @@ async def create_nexo_pool(
     min_size: int = 1,
     max_size: int = 10,
 ) -> asyncpg.Pool:
-    """A pool that works behind PgBouncer: no prepared-statement cache, no startup settings."""
+    """A pool that works behind PgBouncer: no prepared-statement cache, no startup settings.
+
+    PgBouncer rejects unknown startup parameters, so no `server_settings` are sent: read-only
+    mode and timeouts are set per transaction instead (see `read_only_transaction`).
+    """
     dsn = creds_or_dsn.dsn if isinstance(creds_or_dsn, NexoCredentials) else creds_or_dsn
     return await asyncpg.create_pool(
         dsn,
