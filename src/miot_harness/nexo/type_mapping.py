@@ -58,10 +58,6 @@ class PgType:
     def is_text(self) -> bool:
         return self.resolved().name in TEXT_TYPES
 
-    @property
-    def is_array(self) -> bool:
-        return self.resolved().kind == "array"
-
 
 def python_type(pg_type: PgType) -> Any | None:
     """The Python type for a value of `pg_type`, or None when it has no plain JSON form."""
