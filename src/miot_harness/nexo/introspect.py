@@ -23,8 +23,8 @@ from miot_harness.settings import HarnessSettings
 logger = logging.getLogger(__name__)
 
 TOOL_FUNCTION_PREFIX = "fn_dx_"
-TOOL_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 MAX_TOOL_NAME = 64
+TOOL_NAME = re.compile(rf"^[a-z0-9_]{{1,{MAX_TOOL_NAME}}}$")
 ARGUMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 INPUT_MODES = frozenset({"i", "b", "v"})
 OUTPUT_MODES = frozenset({"o", "b", "t"})
