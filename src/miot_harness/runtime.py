@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from miot_harness.events import utc_now
 from miot_harness.nexo.credentials import nexo_database_configured as database_configured
 from miot_harness.observability import log_subscriber
+from miot_harness.request_gate import check_request
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore, open_run_store, shared_setup_lock
 from miot_harness.supervisor import HarnessSupervisor, RouteTable
@@ -99,7 +100,7 @@ class HarnessRuntime:
             settings,
             store,
             self._boot.routes,
-            gate=_request_gate(),
+            gate=check_request,
             seat_models=self.seat_models,
             subscribers=[log_subscriber()],
             before_run=self.maybe_retry_boot,
@@ -295,12 +296,6 @@ def _safe(exc: BaseException) -> str:
     if "postgres" in text.lower() and ("@" in text or "password" in text.lower()):
         return type(exc).__name__
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _request_gate() -> Any:
-    from miot_harness.request_gate import check_request
-
-    return check_request
 
 
 @asynccontextmanager
