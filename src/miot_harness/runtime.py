@@ -16,7 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from miot_harness.events import utc_now
 from miot_harness.nexo.credentials import nexo_database_configured as database_configured
@@ -26,6 +26,9 @@ from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore, open_run_store, shared_setup_lock
 from miot_harness.supervisor import HarnessSupervisor, RouteTable
 from miot_harness.tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from miot_harness.nexo.agents import deps
 
 log = logging.getLogger(__name__)
 
@@ -225,20 +228,22 @@ class HarnessRuntime:
 
         return {seat: get_chat_model(name, settings) for seat, name in self.seat_models.items()}
 
-    def _catalog_values(self, settings: HarnessSettings, registry: ToolRegistry) -> Any:
+    def _catalog_values(
+        self, settings: HarnessSettings, registry: ToolRegistry
+    ) -> deps.CatalogValues:
         from miot_harness.nexo.catalog_values import CatalogValues
 
         try:
-            return CatalogValues.from_registry(registry, settings, clock=self._clock)
+            return CatalogValues.from_registry(registry, settings, clock=self._clock).get
         except KeyError:
-            return _NoCatalogue()
+            return _no_catalogue
 
     def _nexo_runner(
         self,
         settings: HarnessSettings,
         registry: ToolRegistry,
         models: dict[str, Any],
-        catalog_values: Any,
+        catalog_values: deps.CatalogValues,
     ) -> Any:
         from miot_harness.nexo.graph import build_nexo_graph
         from miot_harness.nexo.runner import run_nexo_turn
@@ -247,7 +252,7 @@ class HarnessRuntime:
             registry,
             settings,
             models,
-            catalog_values=catalog_values.get,
+            catalog_values=catalog_values,
             clock=self._clock,
             checkpointer=self._checkpointer,
         )
@@ -258,7 +263,11 @@ class HarnessRuntime:
         return run
 
     def _story_runner(
-        self, settings: HarnessSettings, boot: _Boot, models: dict[str, Any], catalog_values: Any
+        self,
+        settings: HarnessSettings,
+        boot: _Boot,
+        models: dict[str, Any],
+        catalog_values: deps.CatalogValues,
     ) -> Any:
         from miot_harness.storytelling import build_story_runner, register_story_tools
 
@@ -267,16 +276,14 @@ class HarnessRuntime:
             boot.registry,
             settings,
             models[NARRATOR_SEAT],
-            catalog_values=catalog_values.get,
+            catalog_values=catalog_values,
             clock=self._clock,
         )
 
 
-class _NoCatalogue:
+async def _no_catalogue() -> dict[str, Any]:
     """A database without `fn_dx_catalogo`: the filter expert works without valid values."""
-
-    async def get(self) -> dict[str, Any]:
-        return {}
+    return {}
 
 
 def _disabled(boot: _Boot, reason: str) -> _Boot:
