@@ -11,6 +11,7 @@ from miot_harness.evals.scorers import (
     Usage,
     score_filter_sanity,
     score_freshness_citation,
+    score_latency_ms,
     score_model_usage,
     score_no_hallucination,
     score_refusal,
@@ -164,8 +165,11 @@ def test_answer_numbers_ignores_layer_tags_and_list_markers():
     assert numbers == ["1.234,5", "7"]
 
 
-def test_model_usage():
+def test_latency_and_model_usage():
     run = obs(latency_ms=250.0)
+    assert score_latency_ms(run, budget_ms=300).passed is True
+    assert score_latency_ms(run, budget_ms=200).passed is False
+    assert score_latency_ms(run).passed is None
     usage = score_model_usage(run)
     assert (usage.model_calls, usage.input_tokens, usage.output_tokens) == (3, 900, 120)
 

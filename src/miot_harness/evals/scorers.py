@@ -170,6 +170,12 @@ class Usage(BaseModel):
     output_tokens: int
 
 
+def score_latency_ms(obs: RunObservation, budget_ms: float | None = None) -> Score:
+    """The run's wall time, passing when within `budget_ms` (not applicable without one)."""
+    passed = None if budget_ms is None else obs.latency_ms <= budget_ms
+    return Score(metric="latency_ms", passed=passed, detail=f"{obs.latency_ms:.1f} ms")
+
+
 def score_model_usage(obs: RunObservation) -> Usage:
     """Model calls and tokens per run, as the run's events report them."""
     return Usage(
