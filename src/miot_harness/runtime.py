@@ -151,10 +151,6 @@ class HarnessRuntime:
             self.supervisor.routes = attempt.routes
             if previous.pool is not None and previous.pool is not attempt.pool:
                 await previous.pool.close()
-        if attempt.nexo_enabled:
-            log.info("Nexo enabled: %d tools registered", len(attempt.nexo_registered))
-        else:
-            log.critical("Nexo disabled: %s", attempt.nexo_reason)
 
     async def maybe_retry_boot(self) -> bool:
         """Retry a failed boot at most once per `retry_interval_s`; whether Nexo is enabled now."""
@@ -201,7 +197,7 @@ class HarnessRuntime:
         boot.routes.storytelling = self._story_runner(settings, boot, models, catalog_values)
         boot.routes.storytelling_reason = None
         if not result.enabled:
-            return _disabled(boot, result.reason or "the Nexo boot failed")
+            return _disabled(boot, result.reason or "the Nexo boot failed", logged=True)
         boot.routes.catalogue_texts = tuple(
             tool.description for tool in boot.registry.with_prefix(settings.nexo_tool_prefix)
         )
@@ -286,8 +282,14 @@ async def _no_catalogue() -> dict[str, Any]:
     return {}
 
 
-def _disabled(boot: _Boot, reason: str) -> _Boot:
-    """Nexo off with `reason`; storytelling too, for the same reason, unless it came up."""
+def _disabled(boot: _Boot, reason: str, *, logged: bool = False) -> _Boot:
+    """Nexo off with `reason`; storytelling too, for the same reason, unless it came up.
+
+    The reason is logged critical once: here, or already by `load_nexo_tools` (`logged`),
+    which also logs the enabled outcome.
+    """
+    if not logged:
+        log.critical("Nexo disabled: %s", reason)
     boot.nexo_enabled = False
     boot.nexo_reason = reason
     boot.routes.nexo = None
