@@ -74,3 +74,13 @@ def test_registry_rejects_a_duplicate_name():
     with pytest.raises(ValueError, match="echo"):
         registry.register(Echo())
     assert registry.names() == ["echo"] and "echo" in registry
+
+
+async def test_tool_started_caps_runaway_arguments_from_a_model():
+    events = []
+    huge = {f"k{i}": list(range(50)) for i in range(30)}
+    with pytest.raises(ToolError):
+        await Echo().invoke(huge, CTX, events.append)
+    traced = events[0].payload["args"]
+    assert len(traced) == 21 and len(traced["truncated_keys"]) == 10
+    assert traced["k0"] == {"rows": [0, 1, 2, 3, 4], "total_count": 50}

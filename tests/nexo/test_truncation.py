@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from miot_harness.nexo.truncation import truncate_for_trace
+from miot_harness.trace import truncate_for_trace
 
 
 def test_a_list_becomes_five_rows_and_its_total():

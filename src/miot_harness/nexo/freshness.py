@@ -10,8 +10,7 @@ from typing import Any
 import asyncpg
 
 from miot_harness.settings import IDENTIFIER, HarnessSettings
-
-REFRESHED_AT_PREFIX = "refreshed_at"
+from miot_harness.trace import REFRESHED_AT_PREFIX
 
 
 def as_datetime(value: Any) -> datetime | None:

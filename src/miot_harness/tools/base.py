@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, make_event
 from miot_harness.schemas import RunContext
+from miot_harness.trace import truncate_for_trace
 
 
 class ToolMetadata(BaseModel):
@@ -90,7 +91,15 @@ class HarnessTool(ABC):
         self, raw_args: dict[str, Any], ctx: RunContext, sink: EventSink
     ) -> ToolResult:
         """The one public entry: `tool.started`, then `tool.completed` or `tool.failed`."""
-        sink(make_event(HarnessEventType.TOOL_STARTED, self.agent, tool=self.name, args=raw_args))
+        # Arguments come from a model: cap them so a runaway argument cannot flood the trace.
+        sink(
+            make_event(
+                HarnessEventType.TOOL_STARTED,
+                self.agent,
+                tool=self.name,
+                args=truncate_for_trace(raw_args),
+            )
+        )
         started = time.perf_counter()
         try:
             try:

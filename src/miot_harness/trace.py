@@ -1,4 +1,4 @@
-"""`truncate_for_trace`: cap event payloads so a trace stays readable (SPEC 12)."""
+"""`truncate_for_trace`: cap what a model or a tool puts in an event, so a trace stays readable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from miot_harness.nexo.freshness import REFRESHED_AT_PREFIX
-
+# Every Coordinador result names its snapshot stamps `refreshed_at_*` (SPEC 5).
+REFRESHED_AT_PREFIX = "refreshed_at"
 TRACE_ROWS = 5
 TRACE_KEYS = 20
 
