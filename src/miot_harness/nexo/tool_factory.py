@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -57,7 +58,7 @@ def render_tool_description(descriptor: FunctionDescriptor) -> str:
     return text
 
 
-def _database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
+def database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
     """A ToolError whose message names what failed but never a DSN or a password."""
     # TimeoutError is asyncpg's client-side backstop firing after the server's own timeout.
     if isinstance(exc, asyncpg.QueryCanceledError | TimeoutError):
@@ -87,6 +88,28 @@ def _plain_row(record: asyncpg.Record) -> dict[str, Any]:
     return {key: _plain_value(value) for key, value in record.items() if key != TOTAL_COUNT_COLUMN}
 
 
+@dataclass(frozen=True)
+class TableRead:
+    """A TABLE function's rows (no total_count column), its total and its refresh time."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    refreshed_at: datetime | None
+
+
+async def read_table(
+    conn: asyncpg.Connection, sql: str, values: list[Any], settings: HarnessSettings
+) -> TableRead:
+    """Run a TABLE call in the caller's transaction; stamps from the probe when rows have none."""
+    records = await conn.fetch(sql, *values)
+    rows = [_plain_row(record) for record in records]
+    refreshed_at = oldest_refreshed_at(rows) or await probe_refreshed_at(conn, settings)
+    total = len(rows)
+    if records and TOTAL_COUNT_COLUMN in records[0]:
+        total = int(records[0][TOTAL_COUNT_COLUMN] or 0)
+    return TableRead(rows, total, refreshed_at)
+
+
 class NexoTool(HarnessTool):
     """Calls its function with named, bound arguments inside a read-only transaction."""
 
@@ -103,7 +126,6 @@ class NexoTool(HarnessTool):
         self.descriptor = descriptor
         self._pool = pool
         self._settings = settings
-        self._has_total = any(c.name == TOTAL_COUNT_COLUMN for c in descriptor.columns)
         self._function = (
             f"{quote_identifier(descriptor.schema)}.{quote_identifier(descriptor.function)}"
         )
@@ -163,7 +185,7 @@ class NexoTool(HarnessTool):
                     return await self._table(conn, sql, values)
                 return await self._single(conn, sql, values)
         except (asyncpg.PostgresError, *UNAVAILABLE_ERRORS) as exc:
-            raise _database_error(exc, self._settings) from exc
+            raise database_error(exc, self._settings) from exc
 
     def _metadata(self, refreshed_at: datetime | None, truncated: bool) -> ToolMetadata:
         return ToolMetadata(
@@ -175,20 +197,15 @@ class NexoTool(HarnessTool):
         )
 
     async def _table(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
-        records = await conn.fetch(sql, *values)
-        rows = [_plain_row(record) for record in records]
-        refreshed_at = oldest_refreshed_at(rows) or await probe_refreshed_at(conn, self._settings)
-        total = len(rows)
-        if records and self._has_total:
-            total = int(records[0][TOTAL_COUNT_COLUMN] or 0)
-        shown = rows[: self._settings.nexo_truncation_rows]
-        metadata = self._metadata(refreshed_at, len(shown) < total)
-        output = self.output_model(rows=shown, total_count=total, **metadata.model_dump())
+        table = await read_table(conn, sql, values, self._settings)
+        shown = table.rows[: self._settings.nexo_truncation_rows]
+        metadata = self._metadata(table.refreshed_at, len(shown) < table.total)
+        output = self.output_model(rows=shown, total_count=table.total, **metadata.model_dump())
         return ToolResult(
             output=output,
             metadata=metadata,
-            row_count=len(rows),
-            returned_rows=to_jsonable_python(rows),
+            row_count=len(table.rows),
+            returned_rows=to_jsonable_python(table.rows),
         )
 
     async def _single(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:

@@ -12,17 +12,8 @@ from typing import Annotated, Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from miot_harness.nexo.freshness import (
-    REFRESHED_AT_PREFIX,
-    oldest_refreshed_at,
-    probe_refreshed_at,
-)
 from miot_harness.nexo.pool import read_only_transaction
-from miot_harness.nexo.tool_factory import (
-    TOTAL_COUNT_COLUMN,
-    UNAVAILABLE_ERRORS,
-    _database_error,
-)
+from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, database_error, read_table
 from miot_harness.nexo.tool_models import NexoTableOutput
 from miot_harness.settings import HarnessSettings
 from miot_harness.storytelling.descriptions import (
@@ -30,6 +21,7 @@ from miot_harness.storytelling.descriptions import (
     WORKFLOW_EVENTS_DESCRIPTION,
 )
 from miot_harness.tools import HarnessTool, ToolError, ToolMetadata, ToolRegistry, ToolResult
+from miot_harness.trace import REFRESHED_AT_PREFIX
 
 STORY_SCHEMA = "story"
 DELIVERY_METRICS = "delivery_metrics"
@@ -101,39 +93,27 @@ class StoryTool(HarnessTool):
         sql, values = self.statement(args)
         try:
             async with self._pool.acquire() as conn, read_only_transaction(conn, self._settings):
-                records = [dict(record) for record in await conn.fetch(sql, *values)]
-                refreshed_at = oldest_refreshed_at(records) or await probe_refreshed_at(
-                    conn, self._settings
-                )
+                table = await read_table(conn, sql, values, self._settings)
         except ToolError:
             raise
         except (asyncpg.PostgresError, *UNAVAILABLE_ERRORS) as exc:
-            raise _database_error(exc, self._settings) from exc
-        total = (
-            int(records[0].get(TOTAL_COUNT_COLUMN) or 0)
-            if records and TOTAL_COUNT_COLUMN in records[0]
-            else len(records)
-        )
+            raise database_error(exc, self._settings) from exc
         rows = _ROWS.dump_python(
             [
-                {
-                    k: v
-                    for k, v in record.items()
-                    if k != TOTAL_COUNT_COLUMN and not k.startswith(REFRESHED_AT_PREFIX)
-                }
-                for record in records
+                {k: v for k, v in row.items() if not k.startswith(REFRESHED_AT_PREFIX)}
+                for row in table.rows
             ],
             mode="json",
         )
         shown = rows[: self._shown_rows]
         metadata = ToolMetadata(
             source=f"{STORY_SCHEMA}.fn_{self.name}",
-            refreshed_at=refreshed_at,
+            refreshed_at=table.refreshed_at,
             layer="story",
             domain="storytelling",
-            truncated=len(shown) < total,
+            truncated=len(shown) < table.total,
         )
-        output = NexoTableOutput(rows=shown, total_count=total, **metadata.model_dump())
+        output = NexoTableOutput(rows=shown, total_count=table.total, **metadata.model_dump())
         return ToolResult(output=output, metadata=metadata, row_count=len(rows), returned_rows=rows)
 
 
