@@ -22,7 +22,7 @@ from miot_harness.schemas import (
     UserRequest,
 )
 from miot_harness.settings import HarnessSettings
-from miot_harness.tools import ToolError, ToolRegistry, ToolResult
+from miot_harness.tools import ToolError, ToolRegistry, ToolResult, validation_message
 
 ASK_TOOL = "ask"
 MCP_USER = "mcp"
@@ -135,13 +135,6 @@ def _ask_tool() -> types.Tool:
     )
 
 
-def _validation_text(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'arguments'}: {error['msg']}"
-        for error in exc.errors()
-    )
-
-
 def build_mcp_server(backend: McpBackend, settings: HarnessSettings) -> Server:
     """A low-level MCP server listing and calling the backend's governed tools and `ask`."""
     prefix = settings.nexo_tool_prefix
@@ -191,7 +184,7 @@ def build_mcp_server(backend: McpBackend, settings: HarnessSettings) -> Server:
             # The request strips the question, so a blank one is refused here, not later.
             request = UserRequest(message=args.question, thread_id=args.thread_id)
         except ValidationError as exc:
-            return _error(f"Invalid arguments for {ASK_TOOL}: {_validation_text(exc)}")
+            return _error(f"Invalid arguments for {ASK_TOOL}: {validation_message(exc)}")
         emitter = RunEmitter(uuid.uuid4().hex)
         record = await backend.supervisor.run(
             request, tenant_id=tenant, user_id=MCP_USER, emitter=emitter

@@ -6,6 +6,7 @@ from miot_harness.tools.base import (
     ToolMetadata,
     ToolPermissionError,
     ToolResult,
+    validation_message,
 )
 from miot_harness.tools.registry import ToolRegistry
 
@@ -16,4 +17,5 @@ __all__ = [
     "ToolPermissionError",
     "ToolRegistry",
     "ToolResult",
+    "validation_message",
 ]

@@ -49,7 +49,8 @@ class ToolPermissionError(ToolError):
         super().__init__("permission", message)
 
 
-def _validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """Every field error as `field: message`, for a tool.failed event or an MCP error."""
     parts = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"]) or "arguments"
@@ -105,7 +106,7 @@ class HarnessTool(ABC):
             try:
                 args = self.input_model.model_validate(raw_args)
             except ValidationError as exc:
-                raise ToolError("validation", _validation_message(exc)) from exc
+                raise ToolError("validation", validation_message(exc)) from exc
             self.check_permission(ctx)
             result = await self.call(args)
         except ToolError as exc:
