@@ -8,7 +8,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from miot_harness.events import HarnessEvent, RunEmitter, utc_now
+from miot_harness.events import HarnessEvent, HarnessEventType, RunEmitter, utc_now
 
 MAX_MESSAGE_CHARS = 4000
 MAX_IDENTIFIER_CHARS = 128
@@ -104,6 +104,14 @@ class HarnessRunRecord(BaseModel):
     created_at: datetime = Field(default_factory=utc_now)
     finished_at: datetime | None = None
     models: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def refusal_reason(self) -> str | None:
+        """The reason `run.completed` gives; None for an answer or a failed run."""
+        for event in self.events:
+            if event.type == HarnessEventType.RUN_COMPLETED:
+                return event.payload.get("refusal_reason") or None
+        return None
 
 
 class RunsQuestions(Protocol):

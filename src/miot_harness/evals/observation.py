@@ -38,14 +38,6 @@ class RunObservation(BaseModel):
     output_tokens: int
 
 
-def _refusal_reason(record: HarnessRunRecord) -> str | None:
-    """The reason `run.completed` gives (a failed run ends with `run.failed`, and none)."""
-    for event in record.events:
-        if event.type == HarnessEventType.RUN_COMPLETED and event.payload.get("refusal_reason"):
-            return str(event.payload["refusal_reason"])
-    return None
-
-
 def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
     """Read a finished run record into the facts the scorers need."""
     calls = [
@@ -66,7 +58,7 @@ def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
     return RunObservation(
         route=record.route.value if record.route else None,
         status=record.status.value,
-        refusal_reason=_refusal_reason(record),
+        refusal_reason=record.refusal_reason,
         answer=record.answer or "",
         tool_calls=calls,
         refresh_stamps=stamps,

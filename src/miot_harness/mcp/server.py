@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Any, Protocol
 
 from mcp.server import Server
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcp import types
 from miot_harness.events import RunEmitter
+from miot_harness.nexo.freshness import as_datetime
 from miot_harness.observability import log_subscriber
 from miot_harness.schemas import (
     MAX_MESSAGE_CHARS,
@@ -82,28 +82,14 @@ def tool_structured_content(name: str, result: ToolResult) -> dict[str, Any]:
     }
 
 
-def _refusal_reason(record: HarnessRunRecord) -> str | None:
-    for event in record.events:
-        if event.type == "run.completed":
-            return event.payload.get("refusal_reason")
-    return None
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    # Evidence holds datetimes in memory and ISO strings once a record went through JSON.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def run_freshness(record: HarnessRunRecord) -> dict[str, Any]:
     """The oldest refresh time of the run's evidence and whether it is fresh, warn or stale."""
     evidence = record.artifacts.get("evidence") or []
-    stamps = sorted(
-        _as_datetime(item["refreshed_at"]) for item in evidence if item.get("refreshed_at")
-    )
+    stamps = sorted(stamp for item in evidence if (stamp := as_datetime(item.get("refreshed_at"))))
     warned = any(event.type == "freshness.warning" for event in record.events) or any(
         item.get("is_stale") for item in evidence
     )
-    if _refusal_reason(record) == "stale":
+    if record.refusal_reason == "stale":
         level: str | None = "stale"
     elif warned:
         level = "warn"
@@ -120,7 +106,7 @@ def ask_structured_content(record: HarnessRunRecord) -> dict[str, Any]:
         "thread_id": record.thread_id,
         "route": record.route.value if record.route else None,
         "status": record.status.value,
-        "refusal_reason": _refusal_reason(record),
+        "refusal_reason": record.refusal_reason,
         "answer": record.answer,
         "plan": plan.get("steps", []),
         "freshness": run_freshness(record),
