@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -45,6 +45,23 @@ def make_event(
 ) -> HarnessEvent:
     """An event not yet sequenced (seq 0, no run id): the emitter stamps both."""
     return HarnessEvent(type=type_, agent=agent, payload=payload)
+
+
+class UsageTotals(BaseModel):
+    """Model calls and tokens of one run, summed from its `agent.turn` events."""
+
+    model_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @classmethod
+    def from_events(cls, events: Iterable[HarnessEvent]) -> UsageTotals:
+        turns = [e.payload for e in events if e.type == HarnessEventType.AGENT_TURN]
+        return cls(
+            model_calls=sum(int(p.get("model_calls") or 0) for p in turns),
+            input_tokens=sum(int(p.get("input_tokens") or 0) for p in turns),
+            output_tokens=sum(int(p.get("output_tokens") or 0) for p in turns),
+        )
 
 
 EventSink = Callable[[HarnessEvent], None]

@@ -9,7 +9,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from miot_harness.events import EventSink, HarnessEventType, RunEmitter, Subscriber, utc_now
+from miot_harness.events import (
+    EventSink,
+    HarnessEventType,
+    RunEmitter,
+    Subscriber,
+    UsageTotals,
+    utc_now,
+)
 from miot_harness.routing import classify_route
 from miot_harness.schemas import (
     HarnessRoute,
@@ -26,7 +33,6 @@ from miot_harness.storytelling.descriptions import STORY_DESCRIPTIONS
 log = logging.getLogger(__name__)
 
 AGENT = "supervisor"
-USAGE_KEYS = ("model_calls", "input_tokens", "output_tokens")
 
 
 class TurnOutcome(Protocol):
@@ -205,14 +211,8 @@ class HarnessSupervisor:
 
     def _close(self, emitter: RunEmitter, ending: _Ending) -> None:
         """The last event of the run (`run.failed` or `run.completed`), then end the stream."""
-        totals = {key: 0 for key in USAGE_KEYS}
-        tool_calls = 0
-        for event in emitter.events:
-            if event.type is HarnessEventType.AGENT_TURN:
-                for key in USAGE_KEYS:
-                    totals[key] += int(event.payload.get(key) or 0)
-            elif event.type is HarnessEventType.TOOL_STARTED:
-                tool_calls += 1
+        totals = UsageTotals.from_events(emitter.events).model_dump()
+        tool_calls = sum(event.type is HarnessEventType.TOOL_STARTED for event in emitter.events)
         if ending.status is RunStatus.FAILED:
             emitter.emit(
                 HarnessEventType.RUN_FAILED,

@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from miot_harness.events import HarnessEventType
+from miot_harness.events import HarnessEventType, UsageTotals
 from miot_harness.nexo.freshness import as_datetime
-from miot_harness.nexo.runner import UsageTotals
 from miot_harness.schemas import HarnessRunRecord
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, make_event
+from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, UsageTotals, make_event
 from miot_harness.schemas import RefusalReason, RunContext, RunStatus
 from miot_harness.settings import HarnessSettings
 
@@ -23,23 +22,6 @@ RUNNER_AGENT = "nexo_runner"
 FAILED_ANSWER = (
     "No pude completar la respuesta por un error interno. Intenta de nuevo en unos minutos."
 )
-
-
-class UsageTotals(BaseModel):
-    """Model calls and tokens of one run, summed from its `agent.turn` events."""
-
-    model_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    @classmethod
-    def from_events(cls, events: Iterable[HarnessEvent]) -> UsageTotals:
-        turns = [e.payload for e in events if e.type == HarnessEventType.AGENT_TURN]
-        return cls(
-            model_calls=sum(int(p.get("model_calls") or 0) for p in turns),
-            input_tokens=sum(int(p.get("input_tokens") or 0) for p in turns),
-            output_tokens=sum(int(p.get("output_tokens") or 0) for p in turns),
-        )
 
 
 class NexoTurnResult(BaseModel):
