@@ -3,8 +3,9 @@
 A read question that merely mentions a write word ("¿a qué hora se actualizaron los datos?",
 "servicios cancelados") passes: verbs count only in request forms (imperative, infinitive,
 subjunctive, with enclitics) aimed at something the harness could change. The text is
-normalised first (NFKC, look-alike letters folded, accents and invisible characters removed),
-and encoded fragments (base64, percent or hex escapes) are decoded and checked too.
+normalised first (NFKC, look-alike letters folded, accents and invisible characters removed).
+Readable text hidden in base64, percent or hex escapes is refused whatever it says (SPEC 12:
+an operator has no reason to encode a question, and decoding leaves room to slip past).
 """
 
 from __future__ import annotations
