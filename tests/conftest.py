@@ -113,3 +113,14 @@ def llm_stub() -> Iterator[ProviderStub]:
     """A local HTTP server speaking the Anthropic and OpenAI APIs on 127.0.0.1."""
     with ProviderStub() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def data_dir() -> Iterator[Path]:
+    """A fresh data directory for commands run as subprocesses; the server they leave is stopped."""
+    path = Path(tempfile.mkdtemp(prefix="miot-cli-"))
+    try:
+        yield path
+    finally:
+        DemoCluster(path).down()
+        shutil.rmtree(path, ignore_errors=True)

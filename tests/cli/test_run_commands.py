@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from miot_harness.demo.cluster import DemoCluster
 from miot_harness.schemas import HarnessRunRecord
-from miot_harness.settings import HarnessSettings
 
 COMMAND_TIMEOUT_S = 240
 DEMO_TITLES = ("Resumen de KPIs", "Una tabla", "Otro tenant (rechazo)", "Relato de entregas")
@@ -48,17 +43,6 @@ def _harness(
         timeout=COMMAND_TIMEOUT_S,
         check=False,
     )
-
-
-@pytest.fixture(scope="module")
-def data_dir() -> Iterator[Path]:
-    """A fresh data directory; the embedded server the commands leave running is stopped after."""
-    path = Path(tempfile.mkdtemp(prefix="miot-cli-"))
-    try:
-        yield path
-    finally:
-        DemoCluster.from_settings(HarnessSettings(data_dir=path)).down()
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

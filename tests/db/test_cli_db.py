@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from miot_harness.demo.cluster import DemoCluster
 from miot_harness.demo.layout import env_path, read_env
@@ -29,17 +24,6 @@ def _db(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
     )
-
-
-@pytest.fixture(scope="module")
-def data_dir() -> Iterator[Path]:
-    """A data directory whose server is stopped and removed at the end, whatever happened."""
-    path = Path(tempfile.mkdtemp(prefix="miot-cli-"))
-    try:
-        yield path
-    finally:
-        DemoCluster(path).down()
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def test_up_is_idempotent_and_masks_the_password(data_dir: Path) -> None:
