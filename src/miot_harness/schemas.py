@@ -57,6 +57,8 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     REFUSED = "refused"
+    # The run stopped to ask the user (an unmatched name, an ambiguous question).
+    NEEDS_INPUT = "needs_input"
 
 
 class RefusalReason(StrEnum):
@@ -65,6 +67,42 @@ class RefusalReason(StrEnum):
     UNSAFE = "unsafe"
     OUT_OF_SCOPE = "out_of_scope"
     NEXO_DISABLED = "nexo_disabled"
+
+
+class ClarificationReason(StrEnum):
+    UNRESOLVED_VALUE = "unresolved_value"
+    AMBIGUOUS_TOOL = "ambiguous_tool"
+
+
+class UnresolvedValue(BaseModel):
+    """Words of the question that matched no catalogue value, and the nearest valid ones."""
+
+    filter: str
+    text: str
+    suggestions: list[str] = Field(default_factory=list, max_length=3)
+
+
+class ClarificationOption(BaseModel):
+    """One way to go on: `message` is a ready question that completes the original one."""
+
+    label: str
+    message: str
+
+
+class Clarification(BaseModel):
+    """What a `needs_input` run asks; the answer text says the same in Spanish."""
+
+    reason: ClarificationReason
+    unresolved: list[UnresolvedValue] = Field(default_factory=list)
+    options: list[ClarificationOption] = Field(default_factory=list)
+
+
+class ChartSpec(BaseModel):
+    """A chart of one evidence item, built from its rows by a pure function, never a model."""
+
+    evidence_index: int
+    title: str
+    spec: dict[str, Any]
 
 
 class UserRequest(BaseModel):
@@ -98,6 +136,7 @@ class HarnessRunRecord(BaseModel):
     user_id: str
     route: HarnessRoute | None = None
     status: RunStatus = RunStatus.RUNNING
+    message: str | None = None
     answer: str | None = None
     events: list[HarnessEvent] = Field(default_factory=list)
     artifacts: dict[str, Any] = Field(default_factory=dict)

@@ -138,6 +138,7 @@ class HarnessSupervisor:
             thread_id=ctx.thread_id,
             tenant_id=ctx.tenant_id,
             user_id=ctx.user_id,
+            message=request.message,
             models=self._seat_models,
         )
         stored = await self._store(self.store.create, record)
@@ -147,6 +148,7 @@ class HarnessSupervisor:
             thread_id=ctx.thread_id,
             tenant_id=ctx.tenant_id,
             user_id=ctx.user_id,
+            message=request.message,
         )
         progress = _Progress()
         try:
