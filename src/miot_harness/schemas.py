@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
@@ -95,6 +95,15 @@ class Clarification(BaseModel):
     reason: ClarificationReason
     unresolved: list[UnresolvedValue] = Field(default_factory=list)
     options: list[ClarificationOption] = Field(default_factory=list)
+
+
+class OrderBy(BaseModel):
+    """How a plan step ranks its rows: one of the tool's output columns, and a direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    column: str
+    direction: Literal["asc", "desc"] = "desc"
 
 
 class ChartSpec(BaseModel):

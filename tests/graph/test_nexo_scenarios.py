@@ -36,7 +36,7 @@ async def test_mintral_happy_path_returns_prose_with_planted_refresh_time(run_tu
     assert cola.calls == [{"region": "Metropolitana"}]
     assert turn.result.plan == {
         "steps": [{"tool": "coordinador_cola_critica", "args": {"region": "Metropolitana"},
-                   "rationale": "cola crítica"}]
+                   "order_by": None, "rationale": "cola crítica"}]
     }  # fmt: skip
     [evidence] = turn.result.evidence
     assert evidence["refreshed_at"] == FRESH.isoformat()

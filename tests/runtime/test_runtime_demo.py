@@ -87,7 +87,12 @@ async def test_servicio_history_reads_its_events(runtime: HarnessRuntime) -> Non
     assert record.status is RunStatus.COMPLETED, record.answer
     steps = record.artifacts["story_plan"]["steps"]
     assert steps == [
-        {"tool": "workflow_events", "args": {"codigo": "SV-0000007"}, "rationale": "historia"}
+        {
+            "tool": "workflow_events",
+            "args": {"codigo": "SV-0000007"},
+            "order_by": None,
+            "rationale": "historia",
+        }
     ]
     events = record.artifacts["evidence"][0]["rows"]
     assert events and {row["codigo"] for row in events} == {"SV-0000007"}

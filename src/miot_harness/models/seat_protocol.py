@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, ValidationError
 
+from miot_harness.schemas import OrderBy
+
 Seat = Literal["filter_expert", "analyst", "synthesizer", "critic", "summarizer", "narrator"]
 SEATS: tuple[Seat, ...] = (
     "filter_expert",
@@ -70,10 +72,16 @@ _NOW_LINE = re.compile(r"Hoy es \w+ (\d{2})-(\d{2})-(\d{4}), (\d{2}):(\d{2}) \((
 
 
 class FilterDecision(BaseModel):
-    """The filter expert's answer: one tool and its arguments, or `tool: null` (out of scope)."""
+    """The filter expert's answer: one tool, its arguments and an optional ranking order.
+
+    `tool: null` with `candidates` means the question fits several tools about equally (the
+    harness asks which one); `tool: null` without them means it is out of scope.
+    """
 
     tool: str | None
     args: dict[str, Any] = Field(default_factory=dict)
+    order_by: OrderBy | None = None
+    candidates: list[str] = Field(default_factory=list, max_length=3)
     rationale: str = ""
 
 

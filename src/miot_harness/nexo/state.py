@@ -11,7 +11,7 @@ from langgraph.graph.message import add_messages
 from pydantic import BaseModel, ConfigDict, Field
 
 from miot_harness.events import HarnessEvent
-from miot_harness.schemas import RefusalReason, RunContext, RunStatus
+from miot_harness.schemas import OrderBy, RefusalReason, RunContext, RunStatus
 
 PLAN_CAP = 4
 
@@ -48,6 +48,7 @@ class NexoStep(BaseModel):
 
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
+    order_by: OrderBy | None = None
     rationale: str = ""
 
 
@@ -111,4 +112,11 @@ class NexoState(TypedDict, total=False):
     turn_count: int
 
 
-STATE_TYPES: tuple[type, ...] = (NexoStep, NexoPlan, NexoEvidence, NexoFailure, RunContext)
+STATE_TYPES: tuple[type, ...] = (
+    NexoStep,
+    NexoPlan,
+    NexoEvidence,
+    NexoFailure,
+    RunContext,
+    OrderBy,
+)
