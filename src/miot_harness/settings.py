@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MIOT_HARNESS_"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -95,12 +95,36 @@ class HarnessSettings(BaseSettings):
 
     store_dsn: SecretStr | None = None
     api_keys: SecretStr | None = None
+    # Host names the API answers besides loopback (comma-separated; `*.example.com` allowed).
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    docs_enabled: bool = True
+    header_timeout_s: Annotated[float, Field(gt=0)] = 10
+    keep_alive_timeout_s: Annotated[float, Field(gt=0)] = 5
+    max_connections: Annotated[int, Field(ge=1)] = 256
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
 
     @field_validator("nexo_schema", "nexo_search_path", "nexo_freshness_probe", "nexo_db_alias")
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
             raise ValueError(f"{value!r} is not a plain identifier matching [a-z_][a-z0-9_]*")
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return tuple(str(name).strip().lower() for name in value if str(name).strip())
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.fullmatch(r"(\*\.)?[a-z0-9.\-]+|\[[0-9a-f:.]+\]", name):
+                raise ValueError(f"{name!r} is not a host name (a leading '*.' is allowed)")
         return value
 
     @field_validator("nexo_tool_prefix")
