@@ -3,7 +3,8 @@
 A read question that merely mentions a write word ("¿a qué hora se actualizaron los datos?",
 "servicios cancelados") passes: verbs count only in request forms (imperative, infinitive,
 subjunctive, with enclitics) aimed at something the harness could change. The text is
-normalised first (NFKC, look-alike letters folded, accents and invisible characters removed).
+folded first by `language.normalise.fold` (NFKC, look-alike letters, accents and invisible
+characters), with "ñ" read as "n".
 Readable text hidden in base64, percent or hex escapes is refused whatever it says (SPEC 12:
 an operator has no reason to encode a question, and decoding leaves room to slip past).
 """
@@ -13,11 +14,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import unicodedata
 from urllib.parse import unquote
 
 from pydantic import BaseModel
 
+from miot_harness.language.normalise import fold
 from miot_harness.schemas import RefusalReason
 from miot_harness.settings import HarnessSettings
 
@@ -38,30 +39,6 @@ UNSAFE_MESSAGE = (
 
 def tenant_message(tenant_lock: str) -> str:
     return f"Coordinador atiende solo al tenant {tenant_lock}; no puedo responder para otro tenant."
-
-
-# Letters that look like Latin ones (Cyrillic, Greek, IPA), folded after casefold.
-_CONFUSABLES = str.maketrans(
-    {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
-        "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ɑ": "a",
-        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ı": "i", "ℓ": "l",
-        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-", "＿": "_",
-    }
-)  # fmt: skip
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\ufeff]"
-)
-
-
-def normalise(text: str) -> str:
-    """Lowercase ASCII-ish text: NFKC, look-alikes folded, accents and invisibles removed."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
-    text = text.translate(_CONFUSABLES)
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 _SQL_PATTERNS = [
@@ -207,9 +184,14 @@ _NAMED_TENANT = re.compile(
 _NOT_A_NAME = {"es", "esta", "is", "actual", "current", "que", "id", "lock", "y", "and", "o", "or"}
 
 
+def _plain(text: str) -> str:
+    """Folded text with "ñ" read as "n": "truñcate" must not slip past "truncate"."""
+    return fold(text).replace("ñ", "n")
+
+
 def _names_another_tenant(text: str, tenant_lock: str) -> bool:
     """A question asking for a named tenant's data that is not the one this harness serves."""
-    lock = normalise(tenant_lock)
+    lock = _plain(tenant_lock)
     return any(name not in _NOT_A_NAME and name != lock for name in _NAMED_TENANT.findall(text))
 
 
@@ -277,7 +259,7 @@ def _decoded_fragments(text: str) -> list[str]:
 
 def _unsafe(text: str, tenant_lock: str) -> bool:
     """SQL, denied function names, overrides (another tenant too), writes or encoded text."""
-    plain = normalise(text)
+    plain = _plain(text)
     squeezed = re.sub(r"[^a-z0-9]", "", plain)
     return bool(
         _SQL.search(plain)

@@ -14,18 +14,17 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-from miot_harness.models.offline.text import fold, terms
+from miot_harness.language.normalise import fold
+from miot_harness.models.offline.text import terms
 from miot_harness.schemas import HarnessRoute
 
 NEXO_TOKENS = (
     "coordinador",
     "mintral",
     "centro de control",
-    "cola crítica",
     "cola critica",
     "dimensionamiento",
     "torre de control",
-    "auditoría pod",
     "auditoria pod",
     "fn_dx",
 )
@@ -54,8 +53,8 @@ def stems(text: str) -> set[str]:
 
 def has_nexo_token(message: str) -> bool:
     """The seed's rule: a literal Coordinador token, or `ETA` as an upper-case word."""
-    lowered = message.lower()
-    return any(token in lowered for token in NEXO_TOKENS) or bool(_ETA.search(message))
+    folded = fold(message)
+    return any(token in folded for token in NEXO_TOKENS) or bool(_ETA.search(message))
 
 
 @lru_cache(maxsize=8)

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from miot_harness.request_gate import UNSAFE_MESSAGE, GateVerdict, check_request, normalise
+from miot_harness.language.normalise import fold
+from miot_harness.request_gate import UNSAFE_MESSAGE, GateVerdict, check_request
 from miot_harness.schemas import RefusalReason
 from miot_harness.settings import load_settings
 
@@ -120,10 +121,15 @@ def test_the_tenant_lock_comes_from_settings() -> None:
     assert verdict is not None and "acme" in verdict.message
 
 
-def test_normalise_folds_width_look_alikes_accents_and_invisibles() -> None:
-    assert normalise("ＦＮ＿Ｒｅｆｒｅｓｈ") == "fn_refresh"
-    assert normalise("fn_rеfrеsh") == "fn_refresh"  # Cyrillic е
-    assert normalise("Valparaíso\u200b") == "valparaiso"
+def test_the_gates_fold_folds_width_look_alikes_accents_and_invisibles() -> None:
+    assert fold("ＦＮ＿Ｒｅｆｒｅｓｈ") == "fn_refresh"
+    assert fold("fn_rеfrеsh") == "fn_refresh"  # Cyrillic е
+    assert fold("Valparaíso\u200b") == "valparaiso"
+
+
+def test_an_enye_does_not_hide_a_write_verb() -> None:
+    verdict = check_request("truñcate table nexo.servicio", "mintral", SETTINGS)
+    assert verdict is not None and verdict.reason == RefusalReason.UNSAFE
 
 
 @hypothesis_settings(max_examples=300, deadline=None)

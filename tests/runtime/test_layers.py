@@ -32,3 +32,13 @@ def test_only_the_faces_import_the_demo_package() -> None:
         if demo:
             offenders.append(f"{relative}: {', '.join(sorted(demo))}")
     assert offenders == []
+
+
+def test_the_language_package_imports_nothing_of_the_project() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in (PACKAGE / "language").rglob("*.py")
+        for module in _imported_modules(path)
+        if module.startswith("miot_harness") and not module.startswith("miot_harness.language")
+    ]
+    assert offenders == []

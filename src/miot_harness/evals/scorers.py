@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 
 from miot_harness.evals.numbers import answer_numbers, evidence_numbers, is_supported
 from miot_harness.evals.observation import RunObservation
+from miot_harness.language.normalise import fold_phrase
 
 BOOLEAN_METRICS = (
     "route",
@@ -53,15 +53,10 @@ def score_tool_selection(expected_tools: list[str], obs: RunObservation) -> Scor
     return Score(metric="tool_selection", passed=passed, detail=detail)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _same_value(expected: Any, actual: Any) -> bool:
     if isinstance(expected, bool):
         return actual is expected or (
-            isinstance(actual, str) and _fold(actual) == str(expected).lower()
+            isinstance(actual, str) and fold_phrase(actual) == str(expected).lower()
         )
     if isinstance(expected, int | float):
         try:
@@ -69,7 +64,7 @@ def _same_value(expected: Any, actual: Any) -> bool:
         except (TypeError, ValueError):
             return False
     actual_text = actual.isoformat() if hasattr(actual, "isoformat") else str(actual)
-    return _fold(actual_text) == _fold(str(expected))
+    return fold_phrase(actual_text) == fold_phrase(str(expected))
 
 
 def score_filter_sanity(

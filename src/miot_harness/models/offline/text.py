@@ -9,10 +9,11 @@ question and the tool texts share a vocabulary without a table of known question
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+
+from miot_harness.language.normalise import fold
 
 _STEMMER = snowballstemmer.stemmer("spanish")
 _TOKEN = re.compile(r"[a-z0-9ñ]+|%")
@@ -311,14 +312,6 @@ PHRASES: tuple[tuple[str, str], ...] = (
     ("como va la operacion", "resumen"),
     ("como vamos", "resumen"),
 )
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents ("ñ" kept), so comparisons ignore case and accents."""
-    lowered = text.lower().replace("ñ", "\0")
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("\0", "ñ")
 
 
 def words(text: str) -> list[str]:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from pydantic import BaseModel
 
+from miot_harness.language.normalise import fold_phrase as fold
 from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
-
-
-def fold(value: str) -> str:
-    """Case, accents and spacing ignored: "Valparaíso " and "valparaiso" fold alike."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().replace("_", " ").split())
 
 
 def _resolve(value: str, spellings: dict[str, str]) -> str | None:

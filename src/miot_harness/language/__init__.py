@@ -1,0 +1,1 @@
+"""Language helpers every part may use: text folding for comparisons (core layer)."""
