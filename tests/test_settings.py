@@ -110,3 +110,18 @@ def test_env_example_documents_every_variable():
     example = (Path(__file__).parents[1] / ".env.example").read_text()
     for field in HarnessSettings.model_fields:
         assert f"MIOT_HARNESS_{field.upper()}" in example, field
+
+
+@pytest.mark.parametrize("alias", ["coordinador-prod-harness", "demo-owner", "prod.v2", "demo"])
+def test_db_scripts_aliases_may_hold_hyphens_and_dots(monkeypatch, alias):
+    monkeypatch.setenv("MIOT_HARNESS_NEXO_DB_ALIAS", alias)
+    assert load_settings().nexo_db_alias == alias
+
+
+@pytest.mark.parametrize(
+    "alias", ["../etc", "a/b", "a..b", ".env", "-x", "prod\n", "prod;rm -rf", "a b", "x" * 129]
+)
+def test_db_aliases_that_could_leave_the_root_are_refused(monkeypatch, alias):
+    monkeypatch.setenv("MIOT_HARNESS_NEXO_DB_ALIAS", alias)
+    with pytest.raises(SettingsError, match=r"MIOT_HARNESS_NEXO_DB_ALIAS: .*not a plain name"):
+        load_settings()

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MIOT_HARNESS_"
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# A db-scripts alias names a folder (`coordinador-prod-harness`): no separators, no `..`.
+DB_ALIAS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 MODEL_NAME = re.compile(r"^(offline|claude-[\w.\-]+|(gpt|o1|o3|o4)-[\w.\-]+|openai:[\w.\-:/]+)$")
 MODEL_FORMS = "offline, claude-*, gpt-*, o1-*, o3-*, o4-*, openai:<model>"
 AGENT_SEATS = ("filter_expert", "analyst", "synthesizer", "critic", "summarizer")
@@ -22,6 +24,16 @@ Millis = Annotated[int, Field(ge=1)]
 
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("miot-harness"))
+
+
+def check_db_alias(value: str) -> str:
+    """A db-scripts alias that is a plain folder name; else a ValueError saying why."""
+    if not DB_ALIAS.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"database alias {value!r} is not a plain name "
+            "(letters, digits, '_', '-' and '.', no '..', at most 128 characters)"
+        )
+    return value
 
 
 def _validate_model_name(value: str | None) -> str | None:
@@ -103,12 +115,17 @@ class HarnessSettings(BaseSettings):
     max_connections: Annotated[int, Field(ge=1)] = 256
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
 
-    @field_validator("nexo_schema", "nexo_search_path", "nexo_freshness_probe", "nexo_db_alias")
+    @field_validator("nexo_schema", "nexo_search_path", "nexo_freshness_probe")
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
             raise ValueError(f"{value!r} is not a plain identifier matching [a-z_][a-z0-9_]*")
         return value
+
+    @field_validator("nexo_db_alias")
+    @classmethod
+    def _db_alias(cls, value: str) -> str:
+        return check_db_alias(value)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

@@ -68,3 +68,20 @@ def test_settings_prefer_the_dsn_then_the_scripts_root(tmp_path):
     assert by_root.database == "d"
     with pytest.raises(CredentialsError, match="MIOT_HARNESS_NEXO_DSN"):
         credentials_from_settings(HarnessSettings())
+
+
+def test_a_hyphenated_alias_reads_its_folder(tmp_path):
+    _write_env(
+        tmp_path, "PGHOST=h\nPGDATABASE=prod\nPGUSER=u\nPGPASSWORD=p\n", "coordinador-prod-harness"
+    )
+    assert load_credentials(tmp_path, "coordinador-prod-harness").database == "prod"
+    settings = HarnessSettings(
+        nexo_db_scripts_root=tmp_path, nexo_db_alias="coordinador-prod-harness"
+    )
+    assert credentials_from_settings(settings).database == "prod"
+
+
+@pytest.mark.parametrize("alias", ["..", "a/../b", "/etc", "a\\b", "x\n", "a..b", "-rf"])
+def test_traversal_and_odd_aliases_are_refused_before_any_file_is_read(tmp_path, alias):
+    with pytest.raises(CredentialsError, match="not a plain name"):
+        load_credentials(tmp_path, alias)

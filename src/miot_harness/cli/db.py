@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from miot_harness.cli.common import DataDir, exit_on_sigterm
+from miot_harness.cli.common import DataDir, exit_on_sigterm, settings_or_exit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,14 +32,8 @@ def _console() -> Console:
 
 def _cluster(data_dir: Path | None) -> DemoCluster:
     from miot_harness.demo.cluster import DemoCluster
-    from miot_harness.settings import SettingsError, load_settings
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        _console().print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    return DemoCluster.from_settings(settings, data_dir)
+    return DemoCluster.from_settings(settings_or_exit(), data_dir)
 
 
 def _print_connection(console: Console, connection: DemoConnection) -> None:

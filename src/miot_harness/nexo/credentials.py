@@ -8,11 +8,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from miot_harness.settings import HarnessSettings
+from miot_harness.settings import HarnessSettings, check_db_alias
 
 REQUIRED_KEYS = ("PGHOST", "PGDATABASE", "PGUSER", "PGPASSWORD")
 DEFAULT_PORT = 5432
-ALIAS = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 DSN_SCHEMES = ("postgresql", "postgres")
 
 
@@ -104,8 +103,10 @@ def parse_env_file(text: str) -> dict[str, str]:
 
 def load_credentials(root: Path | str, alias: str) -> NexoCredentials:
     """Read `<root>/databases/<alias>/.env`, naming every missing key in the error."""
-    if not ALIAS.match(alias) or ".." in alias:
-        raise CredentialsError(f"database alias {alias!r} is not a plain name")
+    try:
+        check_db_alias(alias)
+    except ValueError as exc:
+        raise CredentialsError(str(exc)) from None
     path = Path(root) / "databases" / alias / ".env"
     if not path.is_file():
         raise CredentialsError(f"no credentials file at {path}")
