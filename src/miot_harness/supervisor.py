@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from miot_harness.charts import evidence_charts
 from miot_harness.events import (
     EventSink,
     HarnessEventType,
@@ -202,6 +203,8 @@ class HarnessSupervisor:
         outcome = await runner(message, ctx, emitter.publish)
         plan_key = "nexo_plan" if route is HarnessRoute.NEXO_QUERY else "story_plan"
         artifacts = {plan_key: outcome.plan, "evidence": outcome.evidence}
+        charts = evidence_charts(outcome.evidence, self.settings.timezone)
+        artifacts["charts"] = [chart.model_dump(mode="json") for chart in charts]
         return _Ending(
             outcome.answer, outcome.status, outcome.refusal_reason, artifacts, outcome.failure
         )
