@@ -142,6 +142,11 @@ class NexoTool(HarnessTool):
     def keywords(self) -> tuple[str, ...]:
         return self.descriptor.description.keywords
 
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """The `RETURNS TABLE` columns a row carries (total_count is read apart)."""
+        return tuple(c.name for c in self.descriptor.columns if c.name != TOTAL_COUNT_COLUMN)
+
     def bound_arguments(self, args: BaseModel) -> list[tuple[ToolArgument, Any]]:
         """The arguments the caller gave (None means 'use the SQL default'), in order."""
         given = args.model_fields_set

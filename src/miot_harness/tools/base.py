@@ -77,6 +77,11 @@ class HarnessTool(ABC):
         self.input_model = input_model
         self.output_model = output_model
 
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        """The columns of each returned row, when the tool knows them (a plan may rank by one)."""
+        return ()
+
     def check_permission(self, ctx: RunContext) -> None:
         """Raise `ToolPermissionError` when `ctx` is not the tenant this tool is locked to."""
         if self.tenant_lock is not None and ctx.tenant_id != self.tenant_lock:
