@@ -41,7 +41,15 @@ def parse_decision(reply: ModelReply) -> FilterDecision | None:
     if reply.message.tool_calls:
         call = reply.message.tool_calls[0]
         rationale = from_text.rationale if from_text is not None else reply.text.strip()
-        return FilterDecision(tool=call["name"], args=call.get("args") or {}, rationale=rationale)
+        args = dict(call.get("args") or {})
+        # A ranking order rides in the call's arguments or in the JSON text beside the call.
+        order_by = args.pop("order_by", None) or (from_text.order_by if from_text else None)
+        try:
+            return FilterDecision(
+                tool=call["name"], args=args, order_by=order_by, rationale=rationale
+            )
+        except ValidationError:
+            return None
     return from_text
 
 
@@ -96,9 +104,19 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         return _invalid(
             f"la herramienta {decision.tool!r} no es una consulta de Coordinador.", turn, events
         )
+    order_by = decision.order_by
+    if order_by is not None and order_by.column not in tool.output_columns:
+        columns = ", ".join(tool.output_columns) or "ninguna"
+        return _invalid(
+            f"{tool.name} no tiene la columna {order_by.column!r} para ordenar "
+            f"(sus columnas: {columns}).",
+            turn,
+            events,
+        )
     step = NexoStep(
         tool=tool.name,
         args=normalise_args(decision.args, tool.input_model, values),
+        order_by=order_by,
         rationale=decision.rationale,
     )
     try:
