@@ -87,6 +87,8 @@ def _evidence_record(item: NexoEvidence) -> dict[str, Any]:
         "source": item.source,
         "layer": item.layer,
         "domain": item.domain,
+        "order_by": item.order_by.model_dump() if item.order_by else None,
+        "ranked_rows": item.ranked_rows,
         "output": item.output,
     }
 

@@ -74,6 +74,9 @@ class NexoEvidence(BaseModel):
     source: str | None = None
     layer: str | None = None
     domain: str | None = None
+    # A ranked step: the order its rows were sorted by, and how many rows the ranking covered.
+    order_by: OrderBy | None = None
+    ranked_rows: int | None = None
 
 
 class NexoFailure(BaseModel):
