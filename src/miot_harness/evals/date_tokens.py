@@ -1,4 +1,4 @@
-"""Relative-date tokens of the golden set (`@today`, `@today-7`, `@week_start`, ...)."""
+"""Relative-date tokens of the golden set (`@today`, `@today-7`, `@prev_tue`, `@dm:03-11`, ...)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 _OFFSET = re.compile(r"^@today([+-]\d{1,3})$")
+_DAY_MONTH = re.compile(r"^@dm:(\d{2})-(\d{2})$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PREVIOUS = tuple(f"@prev_{day}" for day in _WEEKDAYS)
+# A year where every day-month exists, so that `@dm:` rejects only impossible dates.
+_LEAP_YEAR = 2024
 _NAMED = (
     "@today",
     "@yesterday",
@@ -20,6 +25,7 @@ _NAMED = (
     "@month_end",
     "@last_month_start",
     "@last_month_end",
+    *_PREVIOUS,
 )
 
 
@@ -33,9 +39,19 @@ def is_date_token(value: object) -> bool:
 
 def check_date_token(token: str) -> None:
     """Raise `DateTokenError` unless `token` is one of the known forms."""
+    day_month = _DAY_MONTH.match(token)
+    if day_month:
+        day, month = int(day_month.group(1)), int(day_month.group(2))
+        try:
+            date(_LEAP_YEAR, month, day)
+        except ValueError:
+            raise DateTokenError(f"date token {token!r} names no day (DD-MM)") from None
+        if (day, month) == (29, 2):
+            raise DateTokenError(f"date token {token!r}: 29-02 does not exist every year")
+        return
     if token not in _NAMED and not _OFFSET.match(token):
         known = ", ".join(_NAMED)
-        raise DateTokenError(f"unknown date token {token!r}; known: {known}, @today±N")
+        raise DateTokenError(f"unknown date token {token!r}; known: {known}, @today±N, @dm:DD-MM")
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -43,12 +59,28 @@ def local_today(now: datetime, timezone: str) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
+def previous_weekday(weekday: int, today: date) -> date:
+    """The latest day before `today` falling on `weekday` (0 = Monday): one to seven days back."""
+    return today - timedelta(days=(today.weekday() - weekday - 1) % 7 + 1)
+
+
+def day_in_latest_month(day: int, month: int, today: date) -> date:
+    """`day` of the latest month `month` that has begun by `today` (this year's or last year's)."""
+    year = today.year if month <= today.month else today.year - 1
+    return date(year, month, day)
+
+
 def resolve_date_token(token: str, today: date) -> date:
-    """The date a token names, weeks running Monday to Sunday (SPEC section 12, "Time")."""
+    """The date a token names, weeks running Monday to Sunday."""
     check_date_token(token)
     offset = _OFFSET.match(token)
     if offset:
         return today + timedelta(days=int(offset.group(1)))
+    day_month = _DAY_MONTH.match(token)
+    if day_month:
+        return day_in_latest_month(int(day_month.group(1)), int(day_month.group(2)), today)
+    if token in _PREVIOUS:
+        return previous_weekday(_PREVIOUS.index(token), today)
     week_start = today - timedelta(days=today.weekday())
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)

@@ -13,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from miot_harness.evals.catalogue import ToolCatalogue
 from miot_harness.evals.date_tokens import DateTokenError, check_date_token, is_date_token
 from miot_harness.evals.paths import ROOT
+from miot_harness.nexo.contract import FILTER_CONTRACT_ARGUMENTS
 
 DEFAULT_GOLDEN = ROOT / "evals" / "golden" / "nexo" / "examples.yaml"
 Route = Literal["nexo_query", "storytelling"]
 Reason = Literal["tenant", "stale", "unsafe", "out_of_scope"]
+Status = Literal["completed", "refused", "needs_input"]
+ClarificationReason = Literal["unresolved_value", "ambiguous_tool"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
 _TOOLLESS_REASONS = ("tenant", "unsafe", "out_of_scope")
 
@@ -29,6 +32,16 @@ class GoldenTurn(BaseModel):
     question: str = Field(min_length=1)
     expected_tools: list[str]
     expected_filters: dict[str, Any]
+
+
+class GoldenClarification(BaseModel):
+    """What a run that stops to ask should ask about: unmatched filters, or tools to offer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ClarificationReason
+    unresolved_filters: list[str] = Field(default_factory=list)
+    candidate_tools: list[str] = Field(default_factory=list)
 
 
 class GoldenExample(BaseModel):
@@ -48,6 +61,15 @@ class GoldenExample(BaseModel):
     tags: list[str]
     stale_minutes: int | None = Field(default=None, ge=1)
     turns: list[GoldenTurn] = Field(default_factory=list)
+    expected_status: Status | None = None
+    expected_clarification: GoldenClarification | None = None
+    expected_answer_contains: list[str] = Field(default_factory=list)
+
+    def status(self) -> Status:
+        """The run status the first question should end with; derived when not given."""
+        if self.expected_status is not None:
+            return self.expected_status
+        return "refused" if self.expected_refusal else "completed"
 
     def all_turns(self) -> list[GoldenTurn]:
         """The first question and its follow-ups, in order."""
@@ -139,8 +161,10 @@ def _rule_problems(label: str, example: GoldenExample, catalogue: ToolCatalogue)
         )
     if example.refusal_reason == "stale" and example.stale_minutes is None:
         problems.append(f"{label}: a stale refusal needs stale_minutes")
-    if not example.expected_refusal and not example.expected_tools:
+    asks = example.status() == "needs_input"
+    if not example.expected_refusal and not asks and not example.expected_tools:
         problems.append(f"{label}: an answered question needs at least one expected tool")
+    problems += _status_problems(label, example, catalogue)
     if example.turns and example.expected_refusal:
         problems.append(f"{label}: follow-up turns are only for answered questions")
     for number, turn in enumerate(example.all_turns()):
@@ -148,6 +172,61 @@ def _rule_problems(label: str, example: GoldenExample, catalogue: ToolCatalogue)
         problems += _turn_problems(label, where, turn, example.expected_route, catalogue)
         if number and not example.expected_refusal and not turn.expected_tools:
             problems.append(f"{label}: {where}an answered turn needs at least one expected tool")
+    return problems
+
+
+def _status_problems(label: str, example: GoldenExample, catalogue: ToolCatalogue) -> list[str]:
+    problems = []
+    status, clarification = example.status(), example.expected_clarification
+    if example.expected_status == "refused" and not example.expected_refusal:
+        problems.append(f"{label}: expected_status refused needs expected_refusal true")
+    if example.expected_status == "completed" and example.expected_refusal:
+        problems.append(f"{label}: expected_status completed contradicts expected_refusal true")
+    if status == "needs_input":
+        if example.expected_refusal:
+            problems.append(
+                f"{label}: a needs_input run is not a refusal; expected_refusal must be false"
+            )
+        if example.expected_tools or example.expected_filters:
+            problems.append(
+                f"{label}: a needs_input run asks before any tool; "
+                "expected_tools and expected_filters must be empty"
+            )
+        if clarification is None:
+            problems.append(f"{label}: expected_status needs_input needs expected_clarification")
+    elif clarification is not None:
+        problems.append(f"{label}: expected_clarification is only for expected_status needs_input")
+    if example.expected_answer_contains and status != "completed":
+        problems.append(f"{label}: expected_answer_contains is only for completed runs")
+    if clarification is not None:
+        problems += _clarification_problems(label, example.expected_route, clarification, catalogue)
+    return problems
+
+
+def _clarification_problems(
+    label: str, route: str, clarification: GoldenClarification, catalogue: ToolCatalogue
+) -> list[str]:
+    problems = []
+    for name in clarification.unresolved_filters:
+        if name not in FILTER_CONTRACT_ARGUMENTS:
+            problems.append(f"{label}: unresolved filter {name!r} is not a shared filter")
+    known = catalogue.route_tools(route)
+    for tool in clarification.candidate_tools:
+        if tool not in known:
+            problems.append(
+                f"{label}: candidate tool {tool!r} is not in the {route} catalogue "
+                f"({catalogue.source})"
+            )
+    if clarification.reason == "unresolved_value" and not clarification.unresolved_filters:
+        problems.append(f"{label}: an unresolved_value clarification names its unresolved_filters")
+    if clarification.reason == "ambiguous_tool" and len(clarification.candidate_tools) < 2:
+        problems.append(
+            f"{label}: an ambiguous_tool clarification names at least 2 candidate_tools"
+        )
+    if clarification.reason == "ambiguous_tool" and clarification.unresolved_filters:
+        problems.append(
+            f"{label}: unresolved_filters are only for an unresolved_value clarification"
+        )
     return problems
 
 
