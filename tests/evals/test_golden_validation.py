@@ -1,5 +1,6 @@
 """Each golden-set rule rejects a bad file naming the entry; the shipped set passes."""
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,143 @@ def test_holdout_set_is_valid_and_disjoint_from_the_golden_set():
     assert len(holdout) >= 20
     assert not {e.id for e in main} & {e.id for e in holdout}
     assert not {e.question for e in main} & {e.question for e in holdout}
+
+
+def asking_entry(**changes: Any) -> dict[str, Any]:
+    entry = good_entry(
+        id="pregunta",
+        question="cola crítica de Transportes Pepito",
+        expected_tools=[],
+        expected_filters={},
+        expected_status="needs_input",
+        expected_clarification={"reason": "unresolved_value", "unresolved_filters": ["cliente"]},
+    )
+    entry.update(changes)
+    return entry
+
+
+def test_needs_input_entry_with_its_follow_up_loads(tmp_path):
+    turn = {
+        "question": "perdón, TransRápido",
+        "expected_tools": ["coordinador_cola_critica"],
+        "expected_filters": {"transportista": "TransRápido"},
+    }
+    [example] = load_golden(write(tmp_path, [asking_entry(turns=[turn])]), CATALOGUE)
+    assert example.status() == "needs_input"
+    assert example.expected_clarification.unresolved_filters == ["cliente"]
+    assert example.all_turns()[1].expected_tools == ["coordinador_cola_critica"]
+
+
+def test_status_is_derived_from_the_refusal_when_not_given(tmp_path):
+    refused = good_entry(
+        id="otro-tenant", expected_tools=[], expected_filters={}, expected_refusal=True
+    )
+    refused.update(refusal_reason="tenant", tenant_id="acme")
+    answered, rejected = load_golden(write(tmp_path, [good_entry(), refused]), CATALOGUE)
+    assert (answered.status(), rejected.status()) == ("completed", "refused")
+
+
+def test_needs_input_is_not_a_refusal_and_calls_no_tool(tmp_path):
+    entries = [
+        asking_entry(id="rechazo", expected_refusal=True, refusal_reason="out_of_scope"),
+        asking_entry(id="con-tool", expected_tools=["coordinador_cola_critica"]),
+    ]
+    problems = problems_of(tmp_path, entries)
+    assert any("'rechazo'" in p and "expected_refusal must be false" in p for p in problems)
+    assert any("'con-tool'" in p and "asks before any tool" in p for p in problems)
+
+
+def test_needs_input_needs_a_clarification_and_only_it_may_have_one(tmp_path):
+    clarification = {"reason": "unresolved_value", "unresolved_filters": ["cliente"]}
+    entries = [
+        asking_entry(id="sin-aclaracion", expected_clarification=None),
+        good_entry(id="aclara-sin-pedir", expected_clarification=clarification),
+    ]
+    problems = problems_of(tmp_path, entries)
+    assert any("'sin-aclaracion'" in p and "needs expected_clarification" in p for p in problems)
+    assert any("'aclara-sin-pedir'" in p and "only for expected_status" in p for p in problems)
+
+
+def test_status_must_agree_with_the_refusal(tmp_path):
+    entries = [
+        good_entry(id="dice-rechazo", expected_status="refused"),
+        good_entry(
+            id="dice-completo",
+            expected_status="completed",
+            expected_tools=[],
+            expected_filters={},
+            expected_refusal=True,
+            refusal_reason="out_of_scope",
+        ),
+    ]
+    problems = problems_of(tmp_path, entries)
+    assert any("'dice-rechazo'" in p and "needs expected_refusal true" in p for p in problems)
+    assert any("'dice-completo'" in p and "contradicts" in p for p in problems)
+
+
+def test_clarification_names_known_filters_and_catalogue_tools(tmp_path):
+    entries = [
+        asking_entry(
+            id="filtro-raro",
+            expected_clarification={"reason": "unresolved_value", "unresolved_filters": ["color"]},
+        ),
+        asking_entry(
+            id="tool-rara",
+            expected_clarification={
+                "reason": "ambiguous_tool",
+                "candidate_tools": ["coordinador_cola_critica", "coordinador_inventada"],
+            },
+        ),
+    ]
+    problems = problems_of(tmp_path, entries)
+    assert any("'filtro-raro'" in p and "'color' is not a shared filter" in p for p in problems)
+    assert any("'tool-rara'" in p and "coordinador_inventada" in p for p in problems)
+
+
+def test_each_clarification_reason_names_what_it_is_about(tmp_path):
+    entries = [
+        asking_entry(id="sin-filtros", expected_clarification={"reason": "unresolved_value"}),
+        asking_entry(
+            id="una-tool",
+            expected_clarification={
+                "reason": "ambiguous_tool",
+                "candidate_tools": ["coordinador_cola_critica"],
+            },
+        ),
+        asking_entry(id="motivo-raro", expected_clarification={"reason": "no_se"}),
+    ]
+    problems = problems_of(tmp_path, entries)
+    assert any("'sin-filtros'" in p and "names its unresolved_filters" in p for p in problems)
+    assert any("'una-tool'" in p and "at least 2 candidate_tools" in p for p in problems)
+    assert any("'motivo-raro'" in p and "reason" in p for p in problems)
+
+
+def test_answer_contains_only_for_completed_runs(tmp_path):
+    ranked = good_entry(id="ranking", expected_answer_contains=["LogiAndes"])
+    asking = asking_entry(id="pide", expected_answer_contains=["LogiAndes"])
+    with pytest.raises(GoldenSetError) as caught:
+        load_golden(write(tmp_path, [ranked, asking]), CATALOGUE)
+    [problem] = caught.value.problems
+    assert "'pide'" in problem and "only for completed runs" in problem
+
+
+def test_new_date_tokens_are_accepted_and_impossible_days_rejected(tmp_path):
+    good = good_entry(
+        id="fechas", expected_filters={"fecha_desde": "@dm:03-11", "fecha_hasta": "@prev_tue"}
+    )
+    bad = good_entry(id="dia-malo", expected_filters={"fecha_desde": "@dm:31-11"})
+    problems = problems_of(tmp_path, [good, bad])
+    assert problems == [
+        "entry 2 ('dia-malo'): filter 'fecha_desde': date token '@dm:31-11' names no day (DD-MM)"
+    ]
+
+
+def test_sealed_holdout_is_valid_and_keeps_its_mix():
+    main = load_golden(GOLDEN, CATALOGUE)
+    sealed = load_golden(GOLDEN.with_name("sealed-holdout.yaml"), CATALOGUE)
+    statuses = Counter(example.status() for example in sealed)
+    assert len(sealed) >= 90 and all(example.id.startswith("sh-") for example in sealed)
+    assert statuses["needs_input"] >= 18 and statuses["refused"] >= 15
+    reasons = Counter(e.expected_clarification.reason for e in sealed if e.expected_clarification)
+    assert reasons["unresolved_value"] >= 15 and reasons["ambiguous_tool"] >= 3
+    assert not {e.question for e in main} & {e.question for e in sealed}
