@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from miot_harness.events import utc_now
+from miot_harness.models.factory import offline_seats_warning
 from miot_harness.nexo.credentials import nexo_database_configured as database_configured
 from miot_harness.observability import log_subscriber
 from miot_harness.request_gate import check_request
@@ -338,5 +339,7 @@ async def open_runtime(
             retry_interval_s=retry_interval_s,
         )
         stack.push_async_callback(runtime.aclose)
+        if unused_key := offline_seats_warning(runtime.seat_models, settings):
+            log.warning(unused_key)
         await runtime.boot()
         yield runtime

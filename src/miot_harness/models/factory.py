@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from miot_harness.settings import MODEL_FORMS, HarnessSettings
@@ -17,6 +18,31 @@ PLACEHOLDER_KEY = "not-needed"
 OPENAI_PREFIXES = ("gpt-", "o1-", "o3-", "o4-")
 DEFAULT_MAX_TOKENS = 2048
 DEFAULT_MAX_RETRIES = 2
+
+
+def offline_seats_warning(seat_models: Mapping[str, str], settings: HarnessSettings) -> str | None:
+    """Why a provider key is unused while some seat runs the offline model, or None.
+
+    A key alone never switches a seat to a provider (the default stays predictable), so
+    the operator who set one is told which variable does.
+    """
+    keys = [
+        name
+        for name, key in (
+            ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
+            ("OPENAI_API_KEY", settings.openai_api_key),
+        )
+        if key is not None
+    ]
+    offline = sorted(seat for seat, model in seat_models.items() if model == "offline")
+    if not keys or not offline:
+        return None
+    return (
+        f"{' and '.join(keys)} is set but these seats run the offline model: "
+        f"{', '.join(offline)}. A key alone changes nothing: set MIOT_HARNESS_MODEL "
+        "(for example claude-sonnet-4-5 or gpt-4o), or one seat's "
+        "MIOT_HARNESS_NEXO_<SEAT>_MODEL, to use the provider."
+    )
 
 
 class ModelConfigError(ValueError):
