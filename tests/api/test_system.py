@@ -21,7 +21,9 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-async def test_lifespan_publishes_nexo_state_and_closes_the_runtime(keyed_app, box) -> None:
+async def test_lifespan_publishes_nexo_state_and_closes_the_runtime(
+    no_provider_environment, keyed_app, box
+) -> None:
     async with asgi_client(keyed_app) as client:
         assert keyed_app.state.nexo_enabled is True
         assert keyed_app.state.nexo_registered == ["coordinador_conteo_servicios"]
@@ -34,6 +36,7 @@ async def test_lifespan_publishes_nexo_state_and_closes_the_runtime(keyed_app, b
         "tools": 1,
         "database_reachable": True,
         "models": {"filter_expert": "offline", "analyst": "offline", "synthesizer": "offline"},
+        "warnings": [],
     }
     assert (box.opened, box.closed) == (1, 1)
 
@@ -70,16 +73,17 @@ async def test_a_boot_retry_that_succeeds_reaches_app_state(tmp_path: Path) -> N
 async def test_tools_lists_the_catalogue_shape(keyed_app) -> None:
     async with asgi_client(keyed_app) as client:
         catalogue = (await client.get("/tools", headers=AUTH)).json()
-    assert catalogue == {
-        "tools": [
-            {
-                "name": "coordinador_conteo_servicios",
-                "layer": None,
-                "domain": None,
-                "arguments": ["region", "limit"],
-            }
-        ]
+    [entry] = catalogue["tools"]
+    schema = entry.pop("input_schema")
+    assert entry == {
+        "name": "coordinador_conteo_servicios",
+        "layer": None,
+        "domain": None,
+        "returns": None,
+        "arguments": ["region", "limit"],
+        "description": "L1: conteo",
     }
+    assert list(schema["properties"]) == ["region", "limit"]
 
 
 async def test_metrics_count_what_the_run_emitters_reported(keyed_app, box) -> None:

@@ -30,13 +30,19 @@ def test_list_json_has_the_catalogue_shape(zoo_env):
     assert result.exit_code == 0, result.output
     catalogue = json.loads(result.stdout)
     entries = {entry["name"]: entry for entry in catalogue["tools"]}
+    schema = entries["coordinador_tabla"].pop("input_schema")
     assert entries["coordinador_tabla"] == {
         "name": "coordinador_tabla",
         "layer": "L2",
         "domain": None,
+        "returns": "table",
         "arguments": ["desde", "limit", "offset"],
+        "description": "[L2] Items por fecha.",
     }
+    assert list(schema["properties"]) == ["desde", "limit", "offset"]
+    assert schema["properties"]["limit"]["anyOf"][0]["maximum"] == 500
     assert entries["coordinador_centro_control"]["domain"] == "centro_control"
+    assert entries["coordinador_json_out"]["returns"] == "json"
     assert "coordinador_privado" not in entries
     assert [e["name"] for e in catalogue["tools"]] == sorted(entries)
 
@@ -76,3 +82,16 @@ def test_without_a_configured_database_the_embedded_demo_is_used(demo_cluster, d
         "coordinador_centro_control",
     ]
     assert len(names) == 10
+
+
+def test_list_json_carries_what_show_prints(zoo_env):
+    """The description the model reads and the argument schema, as `tools show` gives them."""
+    entries = {e["name"]: e for e in json.loads(_run(["list", "--json"], zoo_env).stdout)["tools"]}
+    shown = _run(["show", "coordinador_filtros"], zoo_env).stdout
+    description, schema = shown.removeprefix("# coordinador_filtros\n\n").split(
+        "\n\n## input schema\n\n", 1
+    )
+    assert entries["coordinador_filtros"]["description"] == description
+    assert SHARED_FILTER_PRIMER in description
+    assert entries["coordinador_filtros"]["input_schema"] == json.loads(schema)
+    assert entries["coordinador_filtros"]["domain"] == "pruebas"

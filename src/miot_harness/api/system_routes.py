@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +14,9 @@ from starlette.responses import Response
 from miot_harness.api.auth import Caller
 from miot_harness.api.errors import UNAUTHORIZED
 from miot_harness.api.state import api_state, caller, publish_nexo_state, runtime_of
+from miot_harness.models.factory import offline_seats_warning
 from miot_harness.nexo.tool_factory import tool_catalogue
+from miot_harness.settings import HarnessSettings
 
 DATABASE_PROBE_TIMEOUT_S = 5.0
 
@@ -29,6 +32,7 @@ class HealthReport(BaseModel):
     tools: int
     database_reachable: bool
     models: dict[str, str]
+    warnings: list[str]
 
 
 class ToolEntry(BaseModel):
@@ -37,7 +41,10 @@ class ToolEntry(BaseModel):
     name: str
     layer: str | None
     domain: str | None
+    returns: Literal["table", "json", "scalar"] | None
     arguments: list[str]
+    description: str
+    input_schema: dict[str, Any]
 
 
 class ToolCatalogue(BaseModel):
@@ -53,6 +60,12 @@ async def _reachable(probe: Any) -> bool:
         return False
 
 
+def _warnings(seat_models: Mapping[str, str], settings: HarnessSettings) -> list[str]:
+    """Configuration a platform engineer probably did not mean (the same lines the boot logs)."""
+    unused_key = offline_seats_warning(seat_models, settings)
+    return [unused_key] if unused_key else []
+
+
 @router.get("/health", responses=UNAUTHORIZED, summary="Readiness and why Nexo is off, if it is")
 async def health(request: Request) -> HealthReport:
     runtime = runtime_of(request)
@@ -66,6 +79,7 @@ async def health(request: Request) -> HealthReport:
         tools=len(runtime.registry),
         database_reachable=await _reachable(runtime.database_reachable),
         models=dict(runtime.seat_models),
+        warnings=_warnings(runtime.seat_models, api_state(request).settings),
     )
 
 

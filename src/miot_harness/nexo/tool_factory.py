@@ -242,22 +242,29 @@ def build_nexo_tools(
 
 
 def catalogue_entry(tool: HarnessTool) -> dict[str, Any]:
-    """`{"name", "layer", "domain", "arguments"}` for `tools list --json` and `GET /tools`."""
-    if isinstance(tool, NexoTool):
-        arguments = [argument.name for argument in tool.descriptor.arguments]
-        return {
-            "name": tool.name,
-            "layer": tool.layer,
-            "domain": tool.domain,
-            "arguments": arguments,
-        }
+    """One tool for `tools list --json` and `GET /tools`: what a script or MCP client needs.
+
+    `description` is the text the model reads; `input_schema` the JSON schema of its
+    arguments; `returns` the result's shape (`table`, `json` or `scalar`) when known.
+    """
     schema = tool.input_model.model_json_schema()
-    return {
+    entry: dict[str, Any] = {
         "name": tool.name,
         "layer": None,
         "domain": None,
+        "returns": None,
         "arguments": list(schema.get("properties", {})),
+        "description": tool.description,
+        "input_schema": schema,
     }
+    if isinstance(tool, NexoTool):
+        entry.update(
+            layer=tool.layer,
+            domain=tool.domain,
+            returns=tool.descriptor.return_kind,
+            arguments=[argument.name for argument in tool.descriptor.arguments],
+        )
+    return entry
 
 
 def tool_catalogue(tools: list[HarnessTool]) -> dict[str, Any]:
