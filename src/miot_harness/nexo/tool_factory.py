@@ -143,9 +143,13 @@ class NexoTool(HarnessTool):
         return self.descriptor.description.keywords
 
     @property
-    def output_columns(self) -> tuple[str, ...]:
-        """The `RETURNS TABLE` columns a row carries (total_count is read apart)."""
-        return tuple(c.name for c in self.descriptor.columns if c.name != TOTAL_COUNT_COLUMN)
+    def output_columns(self) -> dict[str, str]:
+        """The `RETURNS TABLE` columns a row carries and their SQL types (total_count apart)."""
+        return {
+            c.name: c.type.resolved().name
+            for c in self.descriptor.columns
+            if c.name != TOTAL_COUNT_COLUMN
+        }
 
     def bound_arguments(self, args: BaseModel) -> list[tuple[ToolArgument, Any]]:
         """The arguments the caller gave (None means 'use the SQL default'), in order."""

@@ -78,9 +78,10 @@ class HarnessTool(ABC):
         self.output_model = output_model
 
     @property
-    def output_columns(self) -> tuple[str, ...]:
-        """The columns of each returned row, when the tool knows them (a plan may rank by one)."""
-        return ()
+    def output_columns(self) -> dict[str, str]:
+        """Each returned row's columns and their types, when the tool knows them (a plan may
+        rank by one)."""
+        return {}
 
     def check_permission(self, ctx: RunContext) -> None:
         """Raise `ToolPermissionError` when `ctx` is not the tenant this tool is locked to."""
