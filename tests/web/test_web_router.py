@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -45,6 +47,19 @@ async def test_assets_are_served_and_unknown_names_are_404(client):
     assert "@import" not in style.text and "url(http" not in style.text
     assert (await client.get("/ui/assets/../router.py")).status_code == 404
     assert (await client.get("/ui/assets/secret.txt")).status_code == 404
+
+
+async def test_the_chart_library_is_vendored_with_its_licence_and_no_eval(client):
+    page = (await client.get("/")).text
+    assert page.index('src="/ui/assets/echarts.min.js"') < page.index('src="/ui/assets/app.js"')
+    library = await client.get("/ui/assets/echarts.min.js")
+    assert library.status_code == 200
+    assert library.headers["content-type"].startswith("text/javascript")
+    assert "unsafe-eval" not in library.headers["content-security-policy"]
+    assert 'version:"6.1.0"' in library.text
+    vendor = resources.files("miot_harness.web").joinpath("static", "vendor", "echarts")
+    assert "Apache License" in vendor.joinpath("LICENSE").read_text("utf-8")
+    assert "echarts@6.1.0" in vendor.joinpath("README.md").read_text("utf-8")
 
 
 async def test_config_reflects_the_settings(client):
