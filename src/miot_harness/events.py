@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 
 class HarnessEventType(StrEnum):
+    # Before run.started when the run had to wait for a slot: `position` in the line.
+    RUN_QUEUED = "run.queued"
     RUN_STARTED = "run.started"
     ROUTE_SELECTED = "route.selected"
     PLAN_CREATED = "plan.created"

@@ -87,6 +87,10 @@ class HarnessSettings(BaseSettings):
 
     run_timeout_s: Annotated[float, Field(gt=0)] = 60
     max_concurrent_runs: Annotated[int, Field(ge=1)] = 16
+    # Runs waiting for a slot; unset = 4 x max_concurrent_runs (0 = refuse at once).
+    max_queued_runs: Annotated[int, Field(ge=0)] | None = None
+    queue_wait_s: Annotated[float, Field(ge=0)] = 30
+    max_runs_per_user: Annotated[int, Field(ge=1)] = 4
 
     openai_base_url: str | None = Field(
         default=None,
@@ -183,6 +187,13 @@ class HarnessSettings(BaseSettings):
     def seat_models(self) -> dict[str, str]:
         """Every seat's model name."""
         return {seat: self.seat_model(seat) for seat in AGENT_SEATS}
+
+    @property
+    def queued_runs_limit(self) -> int:
+        """How many runs may wait for a slot at once."""
+        if self.max_queued_runs is None:
+            return 4 * self.max_concurrent_runs
+        return self.max_queued_runs
 
     @property
     def search_path_sql(self) -> str:

@@ -75,8 +75,11 @@ async def test_a_stream_client_that_leaves_does_not_cancel_the_run(
     assert turns.finished == [run_id]
 
 
-async def test_runs_over_the_cap_get_429_with_retry_after(tmp_path: Path, box: RuntimeBox) -> None:
-    app = create_app(api_settings(tmp_path, max_concurrent_runs=1), runtime_factory=box.factory)
+async def test_runs_over_the_cap_with_no_line_get_429_with_retry_after(
+    tmp_path: Path, box: RuntimeBox
+) -> None:
+    settings = api_settings(tmp_path, max_concurrent_runs=1, max_queued_runs=0)
+    app = create_app(settings, runtime_factory=box.factory)
     async with served(app) as url, httpx.AsyncClient(base_url=url) as client:
         box.get().turns.hold()
         first = asyncio.create_task(client.post("/runs", json=QUESTION, headers=AUTH))

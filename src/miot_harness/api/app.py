@@ -40,9 +40,7 @@ def create_app(
         warn_if_open(state.keys)
         async with factory(settings, demo=demo) as runtime:
             state.runtime = runtime
-            state.launcher = RunLauncher(
-                runtime.supervisor, state.metrics, settings.max_concurrent_runs
-            )
+            state.launcher = RunLauncher(runtime.supervisor, state.metrics, settings)
             publish_nexo_state(app, runtime)
             try:
                 yield

@@ -12,15 +12,18 @@ from prometheus_client import (
     generate_latest,
 )
 
+from miot_harness.api.admission import Outcome
 from miot_harness.events import HarnessEvent, HarnessEventType, Subscriber
 from miot_harness.schemas import RunStatus
 
 UNKNOWN = "unknown"
 TOOL_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+QUEUE_WAIT_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class HarnessMetrics:
-    """Runs by route and status, tool calls and latency, model calls and tokens.
+    """Runs by route and status, the admission line, tool calls and latency, model calls
+    and tokens.
 
     Each app owns its registry, so creating several apps in one process never collides.
     """
@@ -38,6 +41,24 @@ class HarnessMetrics:
         )
         self.runs_in_flight = Gauge(
             "miot_runs_in_flight", "Runs started and not yet finished", registry=self.registry
+        )
+        self.runs_queued = Gauge(
+            "miot_runs_queued", "Runs waiting in the admission line", registry=self.registry
+        )
+        self.run_slots_in_use = Gauge(
+            "miot_run_slots_in_use", "Run slots held by admitted runs", registry=self.registry
+        )
+        self.queue_wait = Histogram(
+            "miot_queue_wait_seconds",
+            "Time from asking to holding a run slot, of admitted runs",
+            buckets=QUEUE_WAIT_BUCKETS,
+            registry=self.registry,
+        )
+        self.admissions = Counter(
+            "miot_admissions",
+            "How runs left the admission line: admitted, line_full, wait_expired, client_left",
+            ["outcome"],
+            registry=self.registry,
         )
         self.tool_calls = Counter(
             "miot_tool_calls",
@@ -65,22 +86,37 @@ class HarnessMetrics:
             registry=self.registry,
         )
 
+    def line_depth(self, waiting: int, running: int) -> None:
+        self.runs_queued.set(waiting)
+        self.run_slots_in_use.set(running)
+
+    def left_line(self, outcome: Outcome, waited_s: float) -> None:
+        self.admissions.labels(outcome.value).inc()
+        if outcome is Outcome.ADMITTED:
+            self.queue_wait.observe(waited_s)
+
     def observer(self) -> Subscriber:
-        """A subscriber for one run's emitter; it remembers the run's route until the end."""
+        """A subscriber for one run's emitter; it remembers the run's route until the end.
+
+        A run refused by the admission line ends without having started: it counts only
+        under `miot_admissions`.
+        """
         route = UNKNOWN
+        started = False
 
         def observe(event: HarnessEvent) -> None:
-            nonlocal route
+            nonlocal route, started
             payload = event.payload
             match event.type:
                 case HarnessEventType.RUN_STARTED:
+                    started = True
                     self.runs_in_flight.inc()
                 case HarnessEventType.ROUTE_SELECTED:
                     route = str(payload.get("route") or UNKNOWN)
-                case HarnessEventType.RUN_COMPLETED:
+                case HarnessEventType.RUN_COMPLETED if started:
                     status = str(payload.get("status") or RunStatus.COMPLETED.value)
                     self._finish(route, status)
-                case HarnessEventType.RUN_FAILED:
+                case HarnessEventType.RUN_FAILED if started:
                     self._finish(route, RunStatus.FAILED.value)
                 case HarnessEventType.TOOL_COMPLETED:
                     tool = str(payload.get("tool") or UNKNOWN)

@@ -68,7 +68,7 @@ def _refresh_nexo_state(request: Request) -> None:
 
 def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
     principal = who.principal(body.tenant_id, body.user_id)
-    return launcher_of(request).start(body, principal)
+    return launcher_of(request).start(body, principal, request)
 
 
 @router.post(
@@ -109,11 +109,13 @@ async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> Eve
     run = _start(request, body, who)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
-        async for event in run.emitter.stream():
+        async for event in run.events():
             yield ServerSentEvent(
                 data=event.model_dump_json(), event="harness_event", id=str(event.seq)
             )
-        record = await run.record()
+        record = await run.final_record()
+        if record is None:  # no slot came in time: the last event said so, nothing is stored
+            return
         _refresh_nexo_state(request)
         yield ServerSentEvent(data=record.model_dump_json(), event="record")
 
