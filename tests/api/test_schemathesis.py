@@ -25,7 +25,9 @@ AUTH = bearer(MINTRAL_KEY)
 # Collection needs the schema before any fixture exists, so the app gets its own data dir.
 DATA_DIR = Path(tempfile.mkdtemp(prefix="miot-schemathesis-"))
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(api_settings(DATA_DIR), runtime_factory=RuntimeBox().factory)
+    "/openapi.json",
+    create_app(api_settings(DATA_DIR), runtime_factory=RuntimeBox().factory),
+    headers=AUTH,
 )
 
 
@@ -57,7 +59,7 @@ def test_the_real_app_answers_generated_requests_as_documented(
             nexo_db_alias=demo_db.alias,
         )
     )
-    real = schemathesis.openapi.from_asgi("/openapi.json", app)
+    real = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
     checked = []
     for result in real.get_all_operations():
         operation = result.ok()

@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python.asgi import shutdown_lifespans
-from security_support import API_KEYS, bearer, secure_settings
+from security_support import API_KEYS, MINTRAL_KEY, bearer, secure_settings
 
 from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoConnection
@@ -45,7 +45,7 @@ def test_stateful_sequences_over_the_links_stay_documented_and_tenant_scoped(
     demo_db: DemoConnection, tmp_path: Path, stop_lifespans: None
 ) -> None:
     app = create_app(secure_settings(demo_db, tmp_path))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=bearer(MINTRAL_KEY))
     followed: list[tuple[str, str, int]] = []
 
     class TwoTenants(schema.as_state_machine()):  # type: ignore[misc]

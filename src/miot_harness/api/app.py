@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from miot_harness.api import run_routes, system_routes
+from miot_harness.api import run_routes, system_routes, thread_routes
 from miot_harness.api.auth import ApiKeyRing, LoopbackOnlyMiddleware, warn_if_open
+from miot_harness.api.docs_routes import docs_router
 from miot_harness.api.errors import install_error_handlers
+from miot_harness.api.host_guard import HostGuardMiddleware, HostPolicy
 from miot_harness.api.runs import RunLauncher
 from miot_harness.api.runtime_port import RuntimeFactory, default_runtime_factory
 from miot_harness.api.state import ApiState, publish_nexo_state
@@ -55,11 +57,20 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
+        # Served by `docs_router`, behind the same keys as the API.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.api = state
+    policy = HostPolicy.for_server(settings.allowed_hosts, open_server=state.keys.is_open)
+    if policy is not None:
+        app.add_middleware(HostGuardMiddleware, policy=policy)
     app.add_middleware(LoopbackOnlyMiddleware, keys=state.keys)
     install_error_handlers(app)
     app.include_router(run_routes.router)
+    app.include_router(thread_routes.router)
+    app.include_router(docs_router(page_enabled=settings.docs_enabled))
     app.include_router(system_routes.router)
     app.include_router(web_router(settings))
     return app

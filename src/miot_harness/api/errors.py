@@ -18,11 +18,9 @@ log = logging.getLogger("miot_harness.api")
 # Only the parts of a validation error a client needs; `input` and `ctx` can echo
 # arbitrary request text back, so they are dropped.
 ERROR_KEYS = ("type", "loc", "msg")
-UNPARSABLE_BODY = {
-    "type": "body_unparsable",
-    "loc": ["body"],
-    "msg": "the body is not UTF-8 JSON",
-}
+UNPARSABLE_BODY = "the body is not UTF-8 JSON"
+TOO_DEEP = "the body's JSON is nested too deeply"
+TOO_MANY_DIGITS = "a number in the body has too many digits"
 
 
 class ErrorDetail(BaseModel):
@@ -51,6 +49,11 @@ def _described(model: type[BaseModel], description: str) -> dict[str, Any]:
 
 UNAUTHORIZED = {401: _described(ErrorDetail, "Missing or invalid API key")}
 NOT_FOUND = {404: _described(ErrorDetail, "No such record for this tenant")}
+THREAD_NOT_FOUND = {
+    404: _described(
+        ErrorDetail, "No such thread of this user (another user's thread gets the same)"
+    )
+}
 INVALID = {
     422: _described(
         ValidationFailure, "Invalid request: the body is not UTF-8 JSON or a field is invalid"
@@ -82,11 +85,26 @@ async def _validation_failed(_: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": [_issue(error) for error in exc.errors()]}, status_code=422)
 
 
+def _unparsable_reason(cause: BaseException | None) -> str:
+    """Why the JSON parser gave up, without any of the body's text."""
+    if isinstance(cause, RecursionError):
+        return TOO_DEEP
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return TOO_MANY_DIGITS
+    return UNPARSABLE_BODY
+
+
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
-        # Starlette answers a body it cannot decode (not UTF-8) with 400: the spec wants 422.
-        return JSONResponse({"detail": [UNPARSABLE_BODY]}, status_code=422)
+        # FastAPI answers a body its JSON parser raised on (not UTF-8, nested past the
+        # recursion limit, an integer past Python's digit limit) with 400: the spec wants 422.
+        issue = {
+            "type": "body_unparsable",
+            "loc": ["body"],
+            "msg": _unparsable_reason(exc.__cause__),
+        }
+        return JSONResponse({"detail": [issue]}, status_code=422)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

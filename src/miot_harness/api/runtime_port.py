@@ -8,13 +8,24 @@ from typing import Any, Protocol
 
 from miot_harness.schemas import HarnessRunRecord, RunsQuestions
 from miot_harness.settings import HarnessSettings
+from miot_harness.store.base import ThreadPage
 from miot_harness.tools import ToolRegistry
 
 
 class RunReader(Protocol):
-    async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None: ...
+    async def get(
+        self, run_id: str, tenant_id: str, user_id: str | None = None
+    ) -> HarnessRunRecord | None: ...
 
-    async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]: ...
+    async def list_thread(
+        self, thread_id: str, tenant_id: str, user_id: str | None = None
+    ) -> list[HarnessRunRecord]: ...
+
+    async def claim_thread(self, thread_id: str, tenant_id: str, user_id: str) -> bool: ...
+
+    async def list_threads(
+        self, tenant_id: str, user_id: str, *, limit: int, offset: int
+    ) -> ThreadPage: ...
 
 
 class ApiRuntime(Protocol):

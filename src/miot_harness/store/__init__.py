@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from miot_harness.settings import HarnessSettings
-from miot_harness.store.base import INTERRUPTED, RunStore
+from miot_harness.store.base import INTERRUPTED, RunStore, ThreadPage, ThreadSummary
 
 STORE_FILE = "store.sqlite"
 
@@ -34,4 +34,12 @@ async def shared_setup_lock(settings: HarnessSettings) -> AsyncIterator[None]:
         yield
 
 
-__all__ = ["INTERRUPTED", "STORE_FILE", "RunStore", "open_run_store", "shared_setup_lock"]
+__all__ = [
+    "INTERRUPTED",
+    "STORE_FILE",
+    "RunStore",
+    "ThreadPage",
+    "ThreadSummary",
+    "open_run_store",
+    "shared_setup_lock",
+]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
+
+from pydantic import BaseModel
 
 from miot_harness.events import HarnessEventType, make_event, utc_now
 from miot_harness.schemas import HarnessRunRecord, RunStatus
@@ -10,20 +13,54 @@ from miot_harness.schemas import HarnessRunRecord, RunStatus
 INTERRUPTED = "interrupted"
 
 
+class ThreadSummary(BaseModel):
+    """One of a user's threads: its first question, when it began and last moved, how many runs."""
+
+    thread_id: str
+    first_message: str | None
+    created_at: datetime
+    updated_at: datetime
+    runs: int
+
+
+class ThreadPage(BaseModel):
+    """A page of a user's threads, newest first, and how many there are in all."""
+
+    threads: list[ThreadSummary]
+    total: int
+
+
 class RunStore(Protocol):
-    """Where run records live; every write replaces the whole record in one statement."""
+    """Where run records live; every write replaces the whole record in one statement.
+
+    A thread belongs to the (tenant, user) of its first run; with `user_id`, reads see
+    only that owner's threads and runs.
+    """
 
     async def create(self, record: HarnessRunRecord) -> None:
-        """Store a new record (status running) before the run does anything."""
+        """Store a new record (status running) before the run does anything; a new thread
+        is recorded as its user's."""
 
     async def finish(self, record: HarnessRunRecord) -> None:
         """Store the final version of a record (a finished status and time)."""
 
-    async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None:
-        """The record, or None when absent or owned by another tenant."""
+    async def get(
+        self, run_id: str, tenant_id: str, user_id: str | None = None
+    ) -> HarnessRunRecord | None:
+        """The record, or None when absent or owned by another tenant (or user, if given)."""
 
-    async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]:
-        """The tenant's records of a thread, oldest first."""
+    async def list_thread(
+        self, thread_id: str, tenant_id: str, user_id: str | None = None
+    ) -> list[HarnessRunRecord]:
+        """The tenant's (or the user's, if given) records of a thread, oldest first."""
+
+    async def claim_thread(self, thread_id: str, tenant_id: str, user_id: str) -> bool:
+        """Record the thread as this user's unless it has an owner; True when it is theirs."""
+
+    async def list_threads(
+        self, tenant_id: str, user_id: str, *, limit: int, offset: int
+    ) -> ThreadPage:
+        """The user's threads with at least one run, the most recently active first."""
 
     async def mark_interrupted(self) -> int:
         """Fail every running record whose worker process is gone; how many were failed."""

@@ -11,7 +11,9 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from miot_harness.events import utc_now
 from miot_harness.schemas import HarnessRunRecord, RunStatus
+from miot_harness.store.base import ThreadPage, ThreadSummary
 from miot_harness.store.lease import HEARTBEAT_S, LEASE_S, LeasedStore, WorkerIdentity, WorkerLease
 
 # Fixed advisory-lock keys serialise table creation between workers starting together.
@@ -32,6 +34,19 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS harness_runs_thread"
     " ON harness_runs (thread_id, tenant_id, created_at)",
     "CREATE INDEX IF NOT EXISTS harness_runs_status ON harness_runs (status, created_at)",
+    """CREATE TABLE IF NOT EXISTS harness_threads (
+        thread_id text PRIMARY KEY,
+        tenant_id text NOT NULL,
+        user_id text NOT NULL,
+        created_at timestamptz NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS harness_threads_owner ON harness_threads (tenant_id, user_id)",
+    # Threads stored before owners were recorded belong to the user of their first run.
+    """INSERT INTO harness_threads (thread_id, tenant_id, user_id, created_at)
+    SELECT DISTINCT ON (thread_id) thread_id, tenant_id, record->>'user_id', created_at
+    FROM harness_runs WHERE thread_id NOT IN (SELECT thread_id FROM harness_threads)
+    ORDER BY thread_id, created_at, run_id
+    ON CONFLICT (thread_id) DO NOTHING""",
     """CREATE TABLE IF NOT EXISTS harness_workers (
         instance_id text PRIMARY KEY,
         host text NOT NULL,
@@ -45,6 +60,26 @@ _UPSERT = """
 INSERT INTO harness_runs (run_id, thread_id, tenant_id, status, created_at, record, instance_id)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, record = excluded.record
+"""
+_CLAIM = """
+INSERT INTO harness_threads (thread_id, tenant_id, user_id, created_at) VALUES (%s, %s, %s, %s)
+ON CONFLICT (thread_id) DO NOTHING
+"""
+_OWNED = "JOIN harness_threads t ON t.thread_id = r.thread_id AND t.tenant_id = r.tenant_id"
+_THREADS = f"""
+SELECT t.thread_id, min(r.created_at), max(r.created_at), count(*),
+    (SELECT f.record->>'message' FROM harness_runs f
+     WHERE f.thread_id = t.thread_id AND f.tenant_id = t.tenant_id
+     ORDER BY f.created_at, f.run_id LIMIT 1)
+FROM harness_runs r {_OWNED}
+WHERE t.tenant_id = %s AND t.user_id = %s
+GROUP BY t.thread_id
+ORDER BY max(r.created_at) DESC, t.thread_id DESC
+LIMIT %s OFFSET %s
+"""
+_THREAD_COUNT = f"""
+SELECT count(DISTINCT t.thread_id) FROM harness_runs r {_OWNED}
+WHERE t.tenant_id = %s AND t.user_id = %s
 """
 _FAIL_IF_RUNNING = (
     "UPDATE harness_runs SET status = %s, record = %s WHERE run_id = %s AND status = %s"
@@ -113,7 +148,10 @@ class PostgresRunStore(LeasedStore):
         return store
 
     async def _write(self, record: HarnessRunRecord) -> None:
-        async with self._pool.connection() as conn:
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                _CLAIM, (record.thread_id, record.tenant_id, record.user_id, record.created_at)
+            )
             await conn.execute(
                 _UPSERT,
                 (
@@ -133,24 +171,60 @@ class PostgresRunStore(LeasedStore):
     async def finish(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 
-    async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None:
-        async with self._pool.connection() as conn:
-            cursor = await conn.execute(
-                "SELECT record FROM harness_runs WHERE run_id = %s AND tenant_id = %s",
-                (run_id, tenant_id),
-            )
-            row = await cursor.fetchone()
-        return HarnessRunRecord.model_validate(row[0]) if row else None
+    async def get(
+        self, run_id: str, tenant_id: str, user_id: str | None = None
+    ) -> HarnessRunRecord | None:
+        rows = await self._records("r.run_id = %s", run_id, tenant_id, user_id)
+        return rows[0] if rows else None
 
-    async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]:
+    async def list_thread(
+        self, thread_id: str, tenant_id: str, user_id: str | None = None
+    ) -> list[HarnessRunRecord]:
+        return await self._records("r.thread_id = %s", thread_id, tenant_id, user_id)
+
+    async def _records(
+        self, match: str, key: str, tenant_id: str, user_id: str | None
+    ) -> list[HarnessRunRecord]:
+        query = f"SELECT r.record FROM harness_runs r WHERE {match} AND r.tenant_id = %s"
+        params: tuple[str, ...] = (key, tenant_id)
+        if user_id is not None:
+            query = f"SELECT r.record FROM harness_runs r {_OWNED} WHERE {match}"
+            query += " AND r.tenant_id = %s AND t.user_id = %s"
+            params = (key, tenant_id, user_id)
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(
-                "SELECT record FROM harness_runs WHERE thread_id = %s AND tenant_id = %s"
-                " ORDER BY created_at, run_id",
-                (thread_id, tenant_id),
-            )
+            cursor = await conn.execute(query + " ORDER BY r.created_at, r.run_id", params)
             rows = await cursor.fetchall()
         return [HarnessRunRecord.model_validate(row[0]) for row in rows]
+
+    async def claim_thread(self, thread_id: str, tenant_id: str, user_id: str) -> bool:
+        async with self._pool.connection() as conn:
+            await conn.execute(_CLAIM, (thread_id, tenant_id, user_id, utc_now()))
+            cursor = await conn.execute(
+                "SELECT tenant_id, user_id FROM harness_threads WHERE thread_id = %s",
+                (thread_id,),
+            )
+            owner = await cursor.fetchone()
+        return owner is not None and tuple(owner) == (tenant_id, user_id)
+
+    async def list_threads(
+        self, tenant_id: str, user_id: str, *, limit: int, offset: int
+    ) -> ThreadPage:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(_THREADS, (tenant_id, user_id, limit, offset))
+            rows = await cursor.fetchall()
+            cursor = await conn.execute(_THREAD_COUNT, (tenant_id, user_id))
+            total = await cursor.fetchone()
+        threads = [
+            ThreadSummary(
+                thread_id=row[0],
+                created_at=row[1],
+                updated_at=row[2],
+                runs=row[3],
+                first_message=row[4],
+            )
+            for row in rows
+        ]
+        return ThreadPage(threads=threads, total=total[0] if total else 0)
 
     async def _renew(self, identity: WorkerIdentity, now: datetime) -> None:
         async with self._pool.connection() as conn:

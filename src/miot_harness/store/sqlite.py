@@ -11,7 +11,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from miot_harness.events import utc_now
 from miot_harness.schemas import HarnessRunRecord, RunStatus
+from miot_harness.store.base import ThreadPage, ThreadSummary
 from miot_harness.store.lease import HEARTBEAT_S, LEASE_S, LeasedStore, WorkerIdentity, WorkerLease
 
 _SCHEMA = """
@@ -25,6 +27,13 @@ CREATE TABLE IF NOT EXISTS harness_runs (
 );
 CREATE INDEX IF NOT EXISTS harness_runs_thread ON harness_runs (thread_id, tenant_id, created_at);
 CREATE INDEX IF NOT EXISTS harness_runs_status ON harness_runs (status, created_at);
+CREATE TABLE IF NOT EXISTS harness_threads (
+    thread_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS harness_threads_owner ON harness_threads (tenant_id, user_id);
 CREATE TABLE IF NOT EXISTS harness_workers (
     instance_id TEXT PRIMARY KEY,
     host TEXT NOT NULL,
@@ -40,6 +49,34 @@ _UPSERT = """
 INSERT INTO harness_runs (run_id, thread_id, tenant_id, status, created_at, record, instance_id)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, record = excluded.record
+"""
+# Threads stored before owners were recorded belong to the user of their first run.
+_OWN_EARLIER_THREADS = """
+INSERT INTO harness_threads (thread_id, tenant_id, user_id, created_at)
+SELECT thread_id, tenant_id, json_extract(record, '$.user_id'), created_at FROM harness_runs
+WHERE thread_id NOT IN (SELECT thread_id FROM harness_threads)
+ORDER BY created_at, run_id
+ON CONFLICT (thread_id) DO NOTHING
+"""
+_CLAIM = """
+INSERT INTO harness_threads (thread_id, tenant_id, user_id, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (thread_id) DO NOTHING
+"""
+_OWNED = "JOIN harness_threads t ON t.thread_id = r.thread_id AND t.tenant_id = r.tenant_id"
+_THREADS = f"""
+SELECT t.thread_id, min(r.created_at), max(r.created_at), count(*),
+    (SELECT json_extract(f.record, '$.message') FROM harness_runs f
+     WHERE f.thread_id = t.thread_id AND f.tenant_id = t.tenant_id
+     ORDER BY f.created_at, f.run_id LIMIT 1)
+FROM harness_runs r {_OWNED}
+WHERE t.tenant_id = ? AND t.user_id = ?
+GROUP BY t.thread_id
+ORDER BY max(r.created_at) DESC, t.thread_id DESC
+LIMIT ? OFFSET ?
+"""
+_THREAD_COUNT = f"""
+SELECT count(DISTINCT t.thread_id) FROM harness_runs r {_OWNED}
+WHERE t.tenant_id = ? AND t.user_id = ?
 """
 _FAIL_IF_RUNNING = "UPDATE harness_runs SET status = ?, record = ? WHERE run_id = ? AND status = ?"
 _RENEW = """
@@ -71,12 +108,17 @@ class SqliteRunStore(LeasedStore):
             columns = {row[1] for row in await cursor.fetchall()}
         if "instance_id" not in columns:
             await conn.execute(_OWNER_COLUMN)
+        await conn.execute(_OWN_EARLIER_THREADS)
         await conn.commit()
         store = cls(conn, lease_s, heartbeat_s)
         await store.start_lease()
         return store
 
     async def _write(self, record: HarnessRunRecord) -> None:
+        await self._conn.execute(
+            _CLAIM,
+            (record.thread_id, record.tenant_id, record.user_id, record.created_at.isoformat()),
+        )
         await self._conn.execute(
             _UPSERT,
             (
@@ -97,22 +139,57 @@ class SqliteRunStore(LeasedStore):
     async def finish(self, record: HarnessRunRecord) -> None:
         await self._write(record)
 
-    async def get(self, run_id: str, tenant_id: str) -> HarnessRunRecord | None:
-        async with self._conn.execute(
-            "SELECT record FROM harness_runs WHERE run_id = ? AND tenant_id = ?",
-            (run_id, tenant_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return HarnessRunRecord.model_validate_json(row[0]) if row else None
+    async def get(
+        self, run_id: str, tenant_id: str, user_id: str | None = None
+    ) -> HarnessRunRecord | None:
+        rows = await self._records("r.run_id = ?", run_id, tenant_id, user_id)
+        return rows[0] if rows else None
 
-    async def list_thread(self, thread_id: str, tenant_id: str) -> list[HarnessRunRecord]:
-        async with self._conn.execute(
-            "SELECT record FROM harness_runs WHERE thread_id = ? AND tenant_id = ?"
-            " ORDER BY created_at, run_id",
-            (thread_id, tenant_id),
-        ) as cursor:
+    async def list_thread(
+        self, thread_id: str, tenant_id: str, user_id: str | None = None
+    ) -> list[HarnessRunRecord]:
+        return await self._records("r.thread_id = ?", thread_id, tenant_id, user_id)
+
+    async def _records(
+        self, match: str, key: str, tenant_id: str, user_id: str | None
+    ) -> list[HarnessRunRecord]:
+        query = f"SELECT r.record FROM harness_runs r WHERE {match} AND r.tenant_id = ?"
+        params: tuple[str, ...] = (key, tenant_id)
+        if user_id is not None:
+            query = f"SELECT r.record FROM harness_runs r {_OWNED} WHERE {match}"
+            query += " AND r.tenant_id = ? AND t.user_id = ?"
+            params = (key, tenant_id, user_id)
+        async with self._conn.execute(query + " ORDER BY r.created_at, r.run_id", params) as cursor:
             rows = await cursor.fetchall()
         return [HarnessRunRecord.model_validate_json(row[0]) for row in rows]
+
+    async def claim_thread(self, thread_id: str, tenant_id: str, user_id: str) -> bool:
+        await self._conn.execute(_CLAIM, (thread_id, tenant_id, user_id, utc_now().isoformat()))
+        await self._conn.commit()
+        async with self._conn.execute(
+            "SELECT tenant_id, user_id FROM harness_threads WHERE thread_id = ?", (thread_id,)
+        ) as cursor:
+            owner = await cursor.fetchone()
+        return owner is not None and tuple(owner) == (tenant_id, user_id)
+
+    async def list_threads(
+        self, tenant_id: str, user_id: str, *, limit: int, offset: int
+    ) -> ThreadPage:
+        async with self._conn.execute(_THREADS, (tenant_id, user_id, limit, offset)) as cursor:
+            rows = await cursor.fetchall()
+        async with self._conn.execute(_THREAD_COUNT, (tenant_id, user_id)) as cursor:
+            total = await cursor.fetchone()
+        threads = [
+            ThreadSummary(
+                thread_id=row[0],
+                created_at=datetime.fromisoformat(row[1]),
+                updated_at=datetime.fromisoformat(row[2]),
+                runs=row[3],
+                first_message=row[4],
+            )
+            for row in rows
+        ]
+        return ThreadPage(threads=threads, total=total[0] if total else 0)
 
     async def _renew(self, identity: WorkerIdentity, now: datetime) -> None:
         await self._conn.execute(
