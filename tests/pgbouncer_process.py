@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from system_binaries import require_binary
+
 SERVICE_USER = "embedded_postgres"
 
 
@@ -29,6 +31,7 @@ class PgBouncerProcess:
     def __init__(
         self, socket_dir: str, port: int, users: dict[str, str], *, server_pool: int
     ) -> None:
+        self.binary = require_binary("pgbouncer", "pgbouncer")
         self.run_dir = Path(tempfile.mkdtemp(prefix="miot-pgb-"))
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
@@ -53,7 +56,7 @@ pidfile = {self.run_dir}/pgbouncer.pid
         )
 
     def start(self) -> PgBouncerProcess:
-        command = [shutil.which("pgbouncer") or "pgbouncer", str(self.run_dir / "pgbouncer.ini")]
+        command = [self.binary, str(self.run_dir / "pgbouncer.ini")]
         if os.geteuid() == 0:
             # PgBouncer refuses to run as root; the server's user can also reach its socket.
             shutil.chown(self.run_dir, SERVICE_USER)

@@ -10,6 +10,7 @@ import pytest
 from web_page_support import API_KEYS, ARTIFACTS, CHROMIUM_ARGS, page_app, serving
 
 from miot_harness.settings import load_settings
+from system_binaries import require_binary
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +39,10 @@ async def browser():
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
     from playwright.async_api import async_playwright
 
+    executable = require_binary("chromium", "chromium")
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         yield chromium
         await chromium.close()
