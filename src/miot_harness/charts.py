@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from miot_harness.schemas import ChartSpec
+from miot_harness.wording import is_percent, label, number
 
 Row = dict[str, Any]
 Spec = dict[str, Any]
@@ -30,31 +31,6 @@ ETA_COLORS = {
 GAIN_COLOR = "#2e7d32"
 LOSS_COLOR = "#c62828"
 SERIES_COLORS = ("#0b5cad", "#2e7d32", "#c62828", "#f2a900", "#6a1b9a", "#00838f")
-LABELS = {
-    "a_tiempo": "A tiempo",
-    "en_riesgo": "En riesgo",
-    "atrasado": "Atrasado",
-    "sin_eta": "Sin ETA",
-    "pendiente": "Pendiente",
-    "en_transito": "En tránsito",
-    "en_reparto": "En reparto",
-    "entregado": "Entregado",
-    "entregados": "Entregados",
-    "fallido": "Fallido",
-    "fallidos": "Fallidos",
-    "cancelado": "Cancelado",
-    "servicios": "Servicios",
-    "total_servicios": "Servicios",
-    "n_eta_riesgo": "ETA en riesgo",
-    "n_atrasados": "Atrasados",
-    "n_criticos": "Críticos",
-    "n_entregados": "Entregados",
-    "n_entregados_a_tiempo": "Entregados a tiempo",
-    "tasa_cumplimiento_pct": "Cumplimiento",
-    "por_estado": "Servicios por estado",
-    "brecha_capacidad": "Brecha de capacidad",
-    "pct_a_tiempo": "% a tiempo",
-}
 WEEKDAYS = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -64,17 +40,12 @@ ROW_PX = 26
 BASE_PX = 90
 
 
-def label(code: str) -> str:
-    """The Spanish label of a column or code; unknown codes read with spaces for underscores."""
-    return LABELS.get(code, code.replace("_", " ").capitalize())
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _percent_text(value: Any) -> str:
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    return "—" if value is None else number(value, percent=True)
 
 
 def _columns(rows: Sequence[Row]) -> set[str]:
@@ -325,10 +296,10 @@ def kpi_tiles(data: Mapping[str, Any]) -> Spec | None:
             "key": key,
             "label": label(key),
             "value": value,
-            "unit": "%" if key.endswith("_pct") or key.startswith("pct") else "",
+            "unit": "%" if is_percent(key) else "",
         }
         for key, value in data.items()
-        if _number(value) or (value is None and (key.endswith("_pct") or key.startswith("pct")))
+        if _number(value) or (value is None and is_percent(key))
     ]
     return {"kind": "kpi_tiles", "tiles": tiles} if tiles else None
 
@@ -362,7 +333,7 @@ def count_breakdowns(data: Mapping[str, Any]) -> list[tuple[str, Spec]]:
                 }
             ],
         )
-        charts.append((label(key), spec))
+        charts.append((f"Servicios {label(key).lower()}", spec))
     return charts
 
 
