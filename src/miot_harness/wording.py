@@ -82,3 +82,23 @@ def value_text(value: Any, key: str = "", zone: tzinfo | None = None) -> str | N
             return number(parsed, percent=is_percent(key))
         return local_time(value, zone)
     return None
+
+
+_UNACCENT = str.maketrans("áéíóú", "aeiou")
+_VOWELS = "aeiouáéíóú"
+
+
+def value_words(value: str) -> str:
+    """A category code in words, acronyms restored ("en_riesgo" -> "en riesgo", "sin_eta" ->
+    "sin ETA")."""
+    return " ".join(_SPELLING.get(t.lower(), t) for t in str(value).split("_") if t)
+
+
+def plural(text: str) -> str:
+    """The Spanish plural of one word ("comuna" -> "comunas", "región" -> "regiones"); a
+    phrase or a word already ending in s stays as it is."""
+    if not text or " " in text or text.endswith("s"):
+        return text
+    if text[-1] in _VOWELS:
+        return text + "s"
+    return text[:-2] + text[-2:].translate(_UNACCENT) + "es"

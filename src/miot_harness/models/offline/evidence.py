@@ -30,6 +30,19 @@ class Evidence:
     def total(self) -> Any:
         return self.output.get("total_count")
 
+    @property
+    def order_by(self) -> tuple[str, str] | None:
+        """(column, direction) when the rows are a ranking the harness already sorted."""
+        order = self.output.get("order_by")
+        if not isinstance(order, dict) or not isinstance(order.get("column"), str):
+            return None
+        return order["column"], "asc" if order.get("direction") == "asc" else "desc"
+
+    @property
+    def ranked_rows(self) -> int | None:
+        ranked = self.output.get("ranked_rows")
+        return ranked if isinstance(ranked, int) else None
+
 
 def _timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
+from miot_harness.evidence_table import cell
 from miot_harness.models.offline.evidence import Evidence, citation, read_evidence
 from miot_harness.models.offline.prompt import SeatPrompt
-from miot_harness.models.offline.synthesizer import cell
 
 METRICS = ("entregados", "a_tiempo", "fallidos")
 DAY_KEYS = ("dia", "fecha", "day")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from miot_harness.models.seat_protocol import CriticReport, parse_reply
 from miot_harness.models.usage import ModelCallError
@@ -23,6 +23,14 @@ def parse_report(text: str) -> CriticReport:
     )
 
 
+def _written_answer(state: NexoState) -> str:
+    """The model's prose (the thread's last message), not the tables the harness appended."""
+    messages = state.get("messages") or []
+    if messages and isinstance(messages[-1], AIMessage):
+        return str(messages[-1].content)
+    return state.get("answer") or ""
+
+
 async def critic(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     """Passthrough when disabled or when the answer was written locally (a refusal)."""
     if not deps.settings.nexo_critic_enabled or state.get("answer_is_local", False):
@@ -30,7 +38,7 @@ async def critic(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     events = NodeEvents()
     evidence = state.get("evidence") or []
     sections = outcome_sections(evidence, deps.clock(), deps.settings)
-    body = seat_body(SEAT, [*sections, answer_section(state.get("answer") or "")])
+    body = seat_body(SEAT, [*sections, answer_section(_written_answer(state))])
     try:
         reply = await seat_call(deps, SEAT, body, [HumanMessage(state["question"])], events)
     except ModelCallError as exc:

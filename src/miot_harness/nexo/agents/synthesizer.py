@@ -1,18 +1,26 @@
-"""`synthesizer`: the user's answer; refusals and failures are written locally, no model."""
+"""`synthesizer`: the user's answer; refusals and failures are written locally, no model.
+
+A model writes the prose from the few rows it reads; the harness then appends every row the
+tools returned as tables, so a person sees all that was asked for while the model's context
+keeps its cap. The thread keeps only the prose.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from langchain_core.messages import AIMessage, HumanMessage
 
 from miot_harness.events import HarnessEventType, make_event
+from miot_harness.evidence_table import order_note, render_table
 from miot_harness.models.usage import ModelCallError
 from miot_harness.nexo.agents.calls import seat_call
 from miot_harness.nexo.agents.deps import NexoDeps
 from miot_harness.nexo.agents.events import NodeEvents
-from miot_harness.nexo.agents.prompts import outcome_sections, seat_body
-from miot_harness.nexo.state import NexoFailure, NexoState
+from miot_harness.nexo.agents.prompts import outcome_sections, seat_body, tool_title
+from miot_harness.nexo.state import NexoEvidence, NexoFailure, NexoState
 from miot_harness.request_gate import tenant_message
 
 SEAT = "synthesizer"
@@ -32,6 +40,23 @@ async def _model_answer(state: NexoState, deps: NexoDeps, events: NodeEvents) ->
     return reply.text.strip()
 
 
+def evidence_tables(evidence: Sequence[NexoEvidence], deps: NexoDeps) -> str:
+    """Every evidence item with rows as a titled Markdown table of all its rows."""
+    zone = ZoneInfo(deps.settings.timezone)
+    blocks = []
+    for item in evidence:
+        if not item.rows:
+            continue
+        tool = deps.registry.get(item.tool)
+        title = tool_title(tool.description) if tool is not None else item.tool
+        keep = item.order_by.column if item.order_by else None
+        lines = [f"**{title}**", "", *render_table(item.rows, item.total_count, zone, keep)]
+        if item.order_by is not None:
+            lines.append(f"_{order_note(item.order_by, item.ranked_rows, item.total_count)}_")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 async def synthesizer(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     """Write the answer, emit `answer.completed`, and remember this run's last step."""
     events = NodeEvents()
@@ -41,17 +66,21 @@ async def synthesizer(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     if failure is None and not has_evidence and state["ctx"].tenant_id != lock:
         failure = NexoFailure(kind="tenant", message=tenant_message(lock))
     answer = failure.message if failure is not None else ""
+    prose = answer
     local = not _answers_with_model(failure, has_evidence)
     if not local:
         try:
-            answer = await _model_answer(state, deps, events)
+            prose = await _model_answer(state, deps, events)
+            tables = evidence_tables(state.get("evidence") or [], deps)
+            answer = f"{prose}\n\n{tables}" if tables else prose
         except ModelCallError as exc:
             failure = NexoFailure(
                 kind="model_error",
                 message=f"No pude redactar la respuesta: el modelo falló ({exc.message}). "
                 "Intenta de nuevo en unos minutos.",
             )
-            answer, local = failure.message, True
+            answer = prose = failure.message
+            local = True
     events(
         make_event(
             HarnessEventType.ANSWER_COMPLETED,
@@ -65,7 +94,7 @@ async def synthesizer(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         "answer": answer,
         "answer_is_local": local,
         "failure": failure,
-        "messages": [AIMessage(answer)],
+        "messages": [AIMessage(prose)],
     }
     plan = state.get("plan")
     if plan is not None and plan.steps:

@@ -1,0 +1,259 @@
+"""The sentence an answer opens with, read off one evidence item's shape, keys and filters.
+
+A ranking names its first row and every tie; a count says the number with the filters in
+words; a KPI document leads with its total, percentage and counts; a detail document with
+its state, last event, carrier and POD; an empty result says that nothing matched. Every
+number is copied from the evidence or its arguments, never computed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from miot_harness.evidence_table import ColumnKind, column_kind, row_keys
+from miot_harness.models.offline.evidence import Evidence
+from miot_harness.wording import is_percent, label, plural, value_text, value_words
+
+COUNT_PREFIX = "n_"
+TOTAL_PREFIX = "total"
+# Title openings that only say "how many": the noun after them is what is counted.
+_COUNT_TITLES = ("cantidad de ", "número de ", "numero de ", "total de ", "conteo de ")
+# Filters that describe the servicios themselves (adjectives) rather than where they are.
+_ADJECTIVES = ("eta_clasificacion", "estado")
+_PREPOSITIONS = {
+    "region": "en",
+    "comuna": "en",
+    "centro": "en el centro",
+    "cliente": "del cliente",
+    "transportista": "de",
+    "conductor": "del conductor",
+    "patente": "con patente",
+    "canal": "del canal",
+    "tipo_servicio": "de tipo",
+    "prioridad": "de prioridad",
+}
+_SKIPPED_ARGS = {"limit", "offset", "fecha_desde", "fecha_hasta", "fecha_tipo", "codigo"}
+_MAX_TIES = 10
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _when(args: dict[str, Any], today: date | None) -> str:
+    """ "hoy", "ayer", "el 03-12", "entre el 01-11 y el 25-11": the date range in words."""
+    start, end = _day(args.get("fecha_desde")), _day(args.get("fecha_hasta"))
+    if start is None and end is None:
+        return ""
+    if start == end and today is not None:
+        named = {
+            today: "hoy",
+            today - timedelta(days=1): "ayer",
+            today + timedelta(days=1): "mañana",
+        }
+        if start in named:
+            return named[start]
+    if start == end and start is not None:
+        return f"el {start:%d-%m}"
+    if start and end:
+        return f"entre el {start:%d-%m} y el {end:%d-%m}"
+    return f"desde el {start:%d-%m}" if start else f"hasta el {end:%d-%m}"
+
+
+def _adjectives(args: dict[str, Any]) -> list[str]:
+    words = [plural(value_words(args[key])) for key in _ADJECTIVES if args.get(key)]
+    critical = args.get("es_critico")
+    if critical is not None:
+        words.append("críticos" if critical else "no críticos")
+    return words
+
+
+def _places(args: dict[str, Any]) -> list[str]:
+    places = []
+    for key, value in args.items():
+        if key in _SKIPPED_ARGS or key in _ADJECTIVES or key == "es_critico" or value is None:
+            continue
+        before = _PREPOSITIONS.get(key, label(key).lower())
+        places.append(f"{before} {value_words(value) if key == 'prioridad' else value}")
+    return places
+
+
+def filters_in_words(args: dict[str, Any], today: date | None) -> str:
+    """The filters as a phrase after a noun: "atrasados en Maipú hoy" (adjectives first)."""
+    kind = args.get("fecha_tipo")
+    when = _when(args, today)
+    if when and kind and kind != "compromiso":
+        when += f" (por fecha de {value_words(kind)})"
+    return " ".join(part for part in [*_adjectives(args), *_places(args), when] if part)
+
+
+def _noun(title: str | None, fallback: str) -> str:
+    """What a count counts: the noun of a "Cantidad de servicios" title, or the title."""
+    text = (title or fallback).strip()
+    folded = text.lower()
+    for opening in _COUNT_TITLES:
+        if folded.startswith(opening):
+            return text[len(opening) :]
+    return text[:1].lower() + text[1:]
+
+
+def _shown(value: Any, key: str, zone: tzinfo | None) -> str:
+    text = value_text(value, key, zone)
+    return text if text is not None else value_words(str(value))
+
+
+def count_sentence(item: Evidence, value: Any, today: date | None, fallback: str) -> str:
+    """ "Hoy hay **153** servicios atrasados." or "Hoy no hay servicios atrasados en Maipú." """
+    noun = _noun(item.title, fallback)
+    when = _when(item.args, today)
+    rest = filters_in_words({k: v for k, v in item.args.items() if not k.startswith("fecha")}, None)
+    phrase = " ".join(part for part in (noun, rest) if part)
+    opening = f"{when[:1].upper()}{when[1:]} hay" if when else "Hay"
+    if value in (0, None):
+        opening = f"{when[:1].upper()}{when[1:]} no hay" if when else "No hay"
+        return f"{opening} {phrase}."
+    return f"{opening} **{_shown(value, '', None)}** {phrase}."
+
+
+def _entity(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The column naming each row (a code, else the finest leading name) and its context."""
+    keys = row_keys(rows)
+    kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
+    codes = [k for k in keys if kinds[k] == ColumnKind.CODE]
+    if codes:
+        return codes[0], []
+    leading: list[str] = []
+    for key in keys:
+        if kinds[key] not in (ColumnKind.NAME, ColumnKind.ENUM):
+            break
+        leading.append(key)
+    if not leading:
+        named = [k for k in keys if kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)]
+        return (named[0], []) if named else (keys[0], [])
+    return leading[-1], leading[:-1]
+
+
+def _item_name(row: dict[str, Any], entity: str, context: list[str]) -> str:
+    name = f"**{value_words(str(row.get(entity)))}**"
+    around = [str(row[k]) for k in context if row.get(k) not in (None, "")]
+    return f"{name} ({', '.join(around)})" if around else name
+
+
+def ranking_sentence(item: Evidence, zone: tzinfo | None, today: date | None) -> str:
+    """ "Comuna con más atrasados hoy: **Maipú** (Metropolitana) con 13, en empate con …" """
+    rows = item.rows or []
+    order = item.order_by
+    assert order is not None and rows
+    column, direction = order
+    entity, context = _entity(rows)
+    first = rows[0].get(column)
+    ties = [row for row in rows if row.get(column) == first][:_MAX_TIES]
+    if is_percent(column):
+        measure = f"{'mayor' if direction == 'desc' else 'menor'} {label(column)}"
+    else:
+        measure = f"{'más' if direction == 'desc' else 'menos'} {plural(label(column).lower())}"
+    filters = filters_in_words(item.args, today)
+    subject = label(entity)
+    head = f"{subject} con {measure}" + (f" ({filters})" if filters else "")
+    names = [
+        f"{_item_name(row, entity, context)} con {_shown(first, column, zone)}" for row in ties
+    ]
+    text = f"{head}: {names[0]}"
+    if len(names) > 1:
+        text += ", en empate con " + ", ".join(names[1:])
+    total = item.total
+    if isinstance(total, int):
+        noun = plural(subject.lower()) if " " not in subject else "en total"
+        text += f"; de {_shown(total, '', None)} {noun}"
+    text += "."
+    ranked = item.ranked_rows
+    if ranked is not None and isinstance(total, int) and ranked < total:
+        text += (
+            f" El orden cubre solo las primeras {_shown(ranked, '', None)} filas de "
+            f"{_shown(total, '', None)}, en el orden de la función."
+        )
+    return text
+
+
+def list_sentence(item: Evidence, fallback: str, today: date | None) -> str:
+    """ "Cola crítica (críticos en Metropolitana hoy): **83** en total." or nothing matched."""
+    title = item.title or fallback
+    filters = filters_in_words(item.args, today)
+    where = f" ({filters})" if filters else ""
+    if not item.rows:
+        return f"No hay resultados en {title[:1].lower() + title[1:]}{where}."
+    total = item.total if isinstance(item.total, int) else len(item.rows)
+    return f"{title}{where}: **{_shown(total, '', None)}** en total."
+
+
+def _headline_keys(data: dict[str, Any]) -> list[str]:
+    """The total, the percentages and the counts of a KPI document, in that order."""
+    numeric = [k for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    totals = [k for k in numeric if k.startswith(TOTAL_PREFIX)]
+    percents = [k for k in numeric if is_percent(k)]
+    counts = [k for k in numeric if k.startswith(COUNT_PREFIX) and k not in percents]
+    return [*totals, *percents, *counts]
+
+
+def kpi_sentence(item: Evidence, data: dict[str, Any], today: date | None) -> str | None:
+    """ "Hoy (en Metropolitana): **1.523** total servicios, tasa cumplimiento **91,5 %**, …" """
+    keys = _headline_keys(data)
+    if not keys:
+        return None
+    filters = filters_in_words(item.args, today)
+    parts = [f"{label(k).lower()} **{_shown(data[k], k, None)}**" for k in keys]
+    opening = filters[:1].upper() + filters[1:] if filters else "En resumen"
+    return f"{opening}: {', '.join(parts)}."
+
+
+def _last(events: list[Any]) -> dict[str, Any] | None:
+    dicts = [e for e in events if isinstance(e, dict)]
+    return dicts[-1] if dicts else None
+
+
+def detail_sentence(data: dict[str, Any], zone: tzinfo | None) -> str | None:
+    """The state, last event with its time, carrier and driver, and POD state of one record."""
+    record = next(
+        (v for v in data.values() if isinstance(v, dict) and "estado" in v and "codigo" in v),
+        None,
+    )
+    code = data.get("codigo")
+    if record is None:
+        if code and any(v is None for v in data.values()):
+            return f"No encontré el servicio **{code}**."
+        return None
+    parts = [f"**{record['codigo']}** está **{value_words(str(record['estado']))}**"]
+    timeline = next(
+        (v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)
+         and any(isinstance(x, str) and value_text(x, "", zone) for x in v[0].values())),
+        None,
+    )  # fmt: skip
+    last = _last(timeline or [])
+    if last is not None:
+        when = next((value_text(v, k, zone) for k, v in last.items() if value_text(v, k, zone)), "")
+        what = " — ".join(
+            value_words(str(v)) if k == "tipo" else str(v)
+            for k, v in last.items()
+            if isinstance(v, str) and not value_text(v, k, zone)
+        )
+        parts.append(f"último evento: {what} ({when})")
+    people = [
+        f"{label(k).lower()} {record[k]}" for k in ("transportista", "conductor") if record.get(k)
+    ]
+    if people:
+        parts.append(", ".join(people))
+    proof_key = next(
+        (k for k, v in data.items() if isinstance(v, dict) and "estado" in v and "codigo" not in v),
+        None,
+    )
+    if proof_key is not None:
+        parts.append(f"{label(proof_key)} {value_words(str(data[proof_key]['estado']))}")
+    return "; ".join(parts) + "."
+
+
+def today_of(now: datetime | None) -> date | None:
+    return now.date() if now is not None else None
