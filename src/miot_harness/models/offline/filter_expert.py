@@ -8,10 +8,16 @@ from typing import Any
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.dates import resolve_dates
 from miot_harness.models.offline.entities import flags_with_text
+from miot_harness.models.offline.ordering import order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
 from miot_harness.models.offline.text import fold, terms
-from miot_harness.models.seat_protocol import SECTION_PLAN, SECTION_PREVIOUS_PLAN, FilterDecision
+from miot_harness.models.seat_protocol import (
+    SECTION_PLAN,
+    SECTION_PREVIOUS_PLAN,
+    SECTION_TOOLS,
+    FilterDecision,
+)
 
 # A clause of a compound question names its own tool only with a clear score.
 CLAUSE_MIN_SCORE = 2.0
@@ -167,6 +173,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     return FilterDecision(
         tool=best.name,
         args=_accepted(by_name[best.name], args),
+        order_by=order_for_tool(prompt.question, best.name, prompt.json_section(SECTION_TOOLS)),
         rationale=_rationale(best, "Mejor herramienta"),
     )
 
