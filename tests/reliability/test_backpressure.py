@@ -1,5 +1,5 @@
-"""The real app through uvicorn at its concurrency cap: extra runs get 429 with Retry-After
-at once (nothing queued, nothing stored), the admitted ones complete, and the next is served."""
+"""The real app through uvicorn at its concurrency cap: extra runs wait in the line and
+complete; only runs past the full line get 429 with Retry-After at once (nothing stored)."""
 
 from __future__ import annotations
 
@@ -21,41 +21,50 @@ pytestmark = pytest.mark.reliability
 
 AUTH = bearer(MINTRAL_KEY)
 CAP = 2
-EXTRA = 5
+LINE = 3
+EXTRA = 2
 SLOW_ROW_S = 0.01
 
 
-async def test_over_the_cap_runs_get_429_and_are_not_queued(
+async def test_runs_over_the_cap_wait_and_only_a_full_line_gets_429(
     tmp_path: Path, pausable_db: DemoConnection
 ) -> None:
     settings = runtime_settings(
-        tmp_path, pausable_db, api_keys=json.dumps(API_KEYS), max_concurrent_runs=CAP
+        tmp_path,
+        pausable_db,
+        api_keys=json.dumps(API_KEYS),
+        max_concurrent_runs=CAP,
+        max_queued_runs=LINE,
     )
     app = create_app(settings)
     body = {"message": QUESTION}
     async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         await set_pause(pausable_db, SLOW_ROW_S)
-        admitted = [asyncio.create_task(client.post("/runs", json=body, headers=AUTH))]
-        admitted.append(asyncio.create_task(client.post("/runs/stream", json=body, headers=AUTH)))
+        asked = [asyncio.create_task(client.post("/runs", json=body, headers=AUTH))]
+        asked.append(asyncio.create_task(client.post("/runs/stream", json=body, headers=AUTH)))
         launcher = app.state.api.launcher
-        for _ in range(1500):
-            if launcher.active == CAP:
-                break
+        while launcher.active < CAP:  # noqa: ASYNC110 - the launcher's state is only polled
+            await asyncio.sleep(0.01)
+        asked += [
+            asyncio.create_task(client.post("/runs", json=body, headers=AUTH)) for _ in range(LINE)
+        ]
+        while launcher.queued < LINE:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         refused = [await client.post("/runs", json=body, headers=AUTH) for _ in range(EXTRA)]
         refused.append(await client.post("/runs/stream", json=body, headers=AUTH))
-        still_running = launcher.active
+        while_refused = (launcher.active, launcher.queued)
         await set_pause(pausable_db, 0)
-        whole, streamed = await asyncio.gather(*admitted)
-        after = await client.post("/runs", json=body, headers=AUTH)
+        whole, streamed, *waited = await asyncio.gather(*asked)
 
-    assert still_running == CAP, "the refusals came while both admitted runs were running"
+    assert while_refused == (CAP, LINE), "the refusals came while the line was full"
     for response in refused:
         assert response.status_code == 429
         assert int(response.headers["retry-after"]) >= 1
     assert whole.status_code == 200 and whole.json()["status"] == "completed"
     assert streamed.status_code == 200 and '"status":"completed"' in streamed.text
-    assert after.status_code == 200 and after.json()["status"] == "completed"
+    for response in waited:
+        assert response.status_code == 200 and response.json()["status"] == "completed"
+        assert response.json()["events"][0]["type"] == "run.queued"
     with sqlite3.connect(tmp_path / STORE_FILE) as conn:
         stored = conn.execute("SELECT count(*) FROM harness_runs").fetchone()[0]
-    assert stored == 3, "a refused run leaves no record"
+    assert stored == 2 + LINE, "a refused run leaves no record"
