@@ -4,62 +4,28 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
 
 import asyncpg
 import pytest
-from web_page_support import MINTRAL_KEY, OTHER_KEY, REPO, page_app, serving
+from web_page_support import (
+    ANSWER_TIMEOUT_MS,
+    LAPTOP,
+    MINTRAL_KEY,
+    OTHER_KEY,
+    PHONE,
+    REPO,
+    WATCH_CSP,
+    ask,
+    enter_key,
+    open_page,
+    page_app,
+    serving,
+)
 
 from miot_harness.demo.vocabulary import HOSTILE_NOTES
 from miot_harness.settings import load_settings
 
 pytestmark = pytest.mark.browser
-
-LAPTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-ANSWER_TIMEOUT_MS = 60_000
-
-
-@dataclass
-class Watched:
-    """A page plus every dialog and uncaught script error it produced."""
-
-    page: object
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-async def open_page(browser, url: str, viewport: dict[str, int]) -> Watched:
-    context = await browser.new_context(viewport=viewport, locale="es-CL")
-    page = await context.new_page()
-    watched = Watched(page)
-
-    async def dismiss(dialog) -> None:
-        watched.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", dismiss)
-    page.on("pageerror", lambda error: watched.errors.append(str(error)))
-    await page.goto(url + "/")
-    return watched
-
-
-async def enter_key(page, key: str) -> None:
-    await page.wait_for_selector("#api-key", state="visible")
-    await page.fill("#api-key", key)
-    await page.click("#save-key")
-
-
-async def ask(page, question: str, *, key: str | None = None):
-    """Ask and wait for the answer; `key` answers the API-key prompt a 401 brings up."""
-    count = await page.locator(".turn").count()
-    await page.fill("#q", question)
-    await page.click("#go")
-    if key is not None:
-        await enter_key(page, key)
-    turn = page.locator(".turn").nth(count)
-    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return turn
 
 
 async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
@@ -122,11 +88,6 @@ async def test_another_tenant_sees_the_refusal(browser, page_server, artifacts):
 
 # Anything the hostile notas could become if they were ever inserted as HTML or Markdown.
 INJECTED = ".turns a, .turns img, .turns script, .turns iframe, .turns [onerror], .turns [onclick]"
-WATCH_CSP = """() => {
-  window.__cspViolations = [];
-  document.addEventListener("securitypolicyviolation",
-    (e) => window.__cspViolations.push(e.violatedDirective));
-}"""
 
 
 @pytest.mark.security

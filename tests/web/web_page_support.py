@@ -7,6 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -62,3 +63,59 @@ async def serving(app: FastAPI) -> AsyncIterator[tuple[str, uvicorn.Server]]:
         server.should_exit = True
         with contextlib.suppress(SystemExit):
             await task
+
+
+LAPTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+ANSWER_TIMEOUT_MS = 60_000
+
+
+WATCH_CSP = """() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation",
+    (e) => window.__cspViolations.push(e.violatedDirective));
+}"""
+
+
+@dataclass
+class Watched:
+    """A page plus every dialog and uncaught script error it produced."""
+
+    page: object
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def open_page(browser, url: str, viewport: dict[str, int]) -> Watched:
+    context = await browser.new_context(viewport=viewport, locale="es-CL")
+    # Every policy violation from the first script on, in window.__cspViolations.
+    await context.add_init_script(f"({WATCH_CSP})()")
+    page = await context.new_page()
+    watched = Watched(page)
+
+    async def dismiss(dialog) -> None:
+        watched.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    await page.goto(url + "/")
+    return watched
+
+
+async def enter_key(page, key: str) -> None:
+    await page.wait_for_selector("#api-key", state="visible")
+    await page.fill("#api-key", key)
+    await page.click("#save-key")
+
+
+async def ask(page, question: str, *, key: str | None = None):
+    """Ask and wait for the answer; `key` answers the API-key prompt a 401 brings up."""
+    count = await page.locator(".turn").count()
+    await page.fill("#q", question)
+    await page.click("#go")
+    if key is not None:
+        await enter_key(page, key)
+    turn = page.locator(".turn").nth(count)
+    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return turn

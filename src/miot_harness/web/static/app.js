@@ -1,17 +1,21 @@
-// The operator's page: asks over POST /runs/stream and shows answer, evidence, freshness,
-// plan and trace. Every value from the server is inserted as text; the only HTML inserted
-// is the answer Markdown rendered by the server (POST /ui/render, raw HTML disabled).
+// The operator's page: asks over POST /runs/stream and shows answer, charts, evidence,
+// freshness, plan and trace, and lists the user's conversations. Every value from the server
+// is inserted as text; the only HTML inserted is the answer Markdown rendered by the server
+// (POST /ui/render, raw HTML disabled). Charts are drawn by the vendored ECharts from the
+// specs the harness built from the evidence (artifacts.charts).
 "use strict";
 
 const KEY_STORAGE = "miot.apiKey";
 const THREAD_STORAGE = "miot.threadId";
-const QUESTIONS_STORAGE = "miot.questions";
 const MAX_CELL_CHARS = 300;
+const THREADS_PAGE = 30;
+const NARROW = "(max-width: 900px)";
 
 const state = {
   config: { timezone: "America/Santiago", freshness_warn_minutes: 15, freshness_refuse_minutes: 120 },
   pendingQuestion: null,
   busy: false,
+  charts: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -24,26 +28,20 @@ function el(tag, className, text) {
 }
 
 // ---------- storage ----------
+// The key stays in this tab; the current conversation survives closing it.
 const apiKey = () => sessionStorage.getItem(KEY_STORAGE) || "";
-const threadId = () => sessionStorage.getItem(THREAD_STORAGE) || "";
+const threadId = () => localStorage.getItem(THREAD_STORAGE) || "";
 
 function setThread(id) {
-  if (id) sessionStorage.setItem(THREAD_STORAGE, id);
-  else sessionStorage.removeItem(THREAD_STORAGE);
-}
-
-// The run record does not carry the question, so the page remembers what it asked.
-function rememberQuestion(runId, question) {
-  const questions = JSON.parse(sessionStorage.getItem(QUESTIONS_STORAGE) || "{}");
-  questions[runId] = question;
-  sessionStorage.setItem(QUESTIONS_STORAGE, JSON.stringify(questions));
+  if (id) localStorage.setItem(THREAD_STORAGE, id);
+  else localStorage.removeItem(THREAD_STORAGE);
+  markCurrentThread();
 }
 
 function questionOf(record) {
-  const questions = JSON.parse(sessionStorage.getItem(QUESTIONS_STORAGE) || "{}");
   const started = runEvents(record).find((e) => e.type === "run.started");
   const payload = (started && started.payload) || {};
-  return questions[record.run_id] || payload.message || "(pregunta anterior)";
+  return record.message || payload.message || "(pregunta anterior)";
 }
 
 function authHeaders(extra) {
@@ -163,12 +161,12 @@ function tableOf(columns, rows) {
   return table;
 }
 
-function rowsTable(rows) {
+function columnsOf(rows) {
   const columns = [];
   for (const row of rows) {
     for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
   }
-  return tableOf(columns, rows);
+  return columns;
 }
 
 // Nested objects become dotted keys (servicio.notas); lists stay as one JSON cell.
@@ -181,27 +179,128 @@ function flatten(data, prefix, into) {
   return into;
 }
 
-function keyValueTable(data) {
-  return tableOf(["campo", "valor"], flatten(data, "", []));
+function rowsOf(item) {
+  const output = item.output || {};
+  if (Array.isArray(item.rows)) return item.rows;
+  if (Array.isArray(output.rows)) return output.rows;
+  return null;
 }
 
-function evidenceBlock(item) {
-  const block = el("figure", "evidence");
+// What the evidence table shows: a result's rows, or a document or value as field/value pairs.
+function tableData(item) {
   const output = item.output || {};
-  const rows = Array.isArray(item.rows) ? item.rows : Array.isArray(output.rows) ? output.rows : null;
-  const total = item.total_count ?? output.total_count;
+  const rows = rowsOf(item);
+  if (rows) return { columns: columnsOf(rows), rows };
+  let data = item.data && typeof item.data === "object" ? item.data : {};
+  if (output.data && typeof output.data === "object") data = output.data;
+  else if (output.value !== undefined) data = { valor: output.value };
+  return { columns: ["campo", "valor"], rows: flatten(data, "", []) };
+}
+
+// ---------- CSV export ----------
+function csvField(value) {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+function csvOf(columns, rows) {
+  const lines = [columns.map(csvField).join(",")];
+  for (const row of rows) lines.push(columns.map((column) => csvField(row[column])).join(","));
+  // The byte order mark makes spreadsheets read the accents as UTF-8.
+  return "\ufeff" + lines.join("\r\n") + "\r\n";
+}
+
+function downloadCsv(name, columns, rows) {
+  const url = URL.createObjectURL(new Blob([csvOf(columns, rows)], { type: "text/csv;charset=utf-8" }));
+  const link = el("a");
+  link.href = url;
+  link.download = name + ".csv";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---------- charts ----------
+const NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 });
+
+function tilesBlock(spec) {
+  const tiles = el("div", "tiles");
+  for (const tile of spec.tiles || []) {
+    const box = tiles.appendChild(el("div", "tile"));
+    box.dataset.key = tile.key;
+    const value = tile.value === null || tile.value === undefined ? "—" : NUMBER.format(tile.value);
+    box.appendChild(el("span", "tile-value", value + (tile.unit && value !== "—" ? " " + tile.unit : "")));
+    box.appendChild(el("span", "tile-label", tile.label));
+  }
+  return tiles;
+}
+
+// Drawn once the box is in the page, so ECharts can measure its width.
+function drawChart(box, spec) {
+  if (!window.echarts) {
+    box.appendChild(el("p", "muted", "No se pudo cargar la biblioteca de gráficos."));
+    return;
+  }
+  const canvas = box.appendChild(el("div", "chart-canvas"));
+  canvas.style.height = (spec.height || 300) + "px";
+  const chart = window.echarts.init(canvas, null, { renderer: "svg" });
+  chart.setOption(spec.option || {});
+  state.charts.push(chart);
+}
+
+function chartBlocks(charts) {
+  const blocks = [];
+  for (const chart of charts) {
+    const spec = chart.spec || {};
+    const box = el("div", "chart chart-" + (spec.kind || "unknown"));
+    box.appendChild(el("h3", "chart-title", chart.title));
+    if (spec.kind === "kpi_tiles") box.appendChild(tilesBlock(spec));
+    blocks.push({ box, spec });
+  }
+  return blocks;
+}
+
+function disposeCharts() {
+  for (const chart of state.charts) chart.dispose();
+  state.charts = [];
+}
+
+function chartsOf(record) {
+  const charts = record.artifacts && record.artifacts.charts;
+  return Array.isArray(charts) ? charts : [];
+}
+
+// ---------- evidence ----------
+function evidenceBlock(item, index, charts, container) {
+  const block = container.appendChild(el("figure", "evidence"));
+  block.dataset.index = String(index);
+  const rows = rowsOf(item);
+  const total = item.total_count ?? (item.output || {}).total_count;
   let caption = item.tool || "evidencia";
   if (rows) {
     caption += " · " + rows.length + (total !== undefined && total !== null ? " de " + total : "") + " filas";
   }
-  block.appendChild(el("figcaption", null, caption));
-  const scroller = block.appendChild(el("div", "table-scroll"));
-  if (rows && rows.length) scroller.appendChild(rowsTable(rows));
-  else if (rows) scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
-  else if (output.data && typeof output.data === "object") scroller.appendChild(keyValueTable(output.data));
-  else if (output.value !== undefined) scroller.appendChild(keyValueTable({ valor: output.value }));
-  else scroller.appendChild(keyValueTable(item.data && typeof item.data === "object" ? item.data : {}));
-  return block;
+  const head = block.appendChild(el("figcaption"));
+  head.appendChild(el("span", "evidence-source", caption));
+  const { columns, rows: shown } = tableData(item);
+  const download = head.appendChild(el("button", "link download-csv", "Descargar CSV"));
+  download.type = "button";
+  download.disabled = !shown.length;
+  download.addEventListener("click", () => downloadCsv(item.tool || "evidencia", columns, shown));
+  const blocks = chartBlocks(charts);
+  for (const { box } of blocks) block.appendChild(box);
+  for (const { box, spec } of blocks) if (spec.kind === "echarts") drawChart(box, spec);
+  // With a chart above it the table is one click away; without one it is the answer's body.
+  let holder = block;
+  if (blocks.length) {
+    holder = block.appendChild(el("details", "table-fold"));
+    holder.appendChild(el("summary", null, "Ver tabla"));
+  }
+  const scroller = holder.appendChild(el("div", "table-scroll"));
+  if (shown.length) scroller.appendChild(tableOf(columns, shown));
+  else scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
 }
 
 // ---------- plan and trace ----------
@@ -289,16 +388,31 @@ function livePlanStep(payload) {
 
 function resetTrace(label) {
   $("timeline").replaceChildren();
+  renderCritic([]);
   $("plan").replaceChildren(el("li", "muted", "Planificando…"));
   $("trace-run").textContent = label || "";
+}
+
+// The critic's concerns: a list of texts, or an object carrying one as `concerns`.
+function criticConcerns(record) {
+  const critic = record.artifacts && record.artifacts.critic;
+  const concerns = Array.isArray(critic) ? critic : critic && Array.isArray(critic.concerns) ? critic.concerns : [];
+  return concerns.map((concern) => (typeof concern === "string" ? concern : cellText(concern)));
+}
+
+function renderCritic(concerns) {
+  $("critic").replaceChildren(...concerns.map((concern) => el("li", null, concern)));
+  $("critic-box").hidden = !concerns.length;
 }
 
 function showRecordTrace(record) {
   $("timeline").replaceChildren();
   $("trace-run").textContent = record.run_id ? "· " + record.run_id : "";
   for (const event of runEvents(record)) appendEvent(event);
-  const plan = record.artifacts && record.artifacts.nexo_plan;
+  const artifacts = record.artifacts || {};
+  const plan = artifacts.nexo_plan || artifacts.story_plan;
   renderPlan(plan && Array.isArray(plan.steps) ? plan.steps : []);
+  renderCritic(criticConcerns(record));
 }
 
 // ---------- turns ----------
@@ -316,7 +430,13 @@ async function renderAnswer(container, markdown) {
   }
 }
 
-const STATUS_LABELS = { completed: "Respondida", refused: "Rechazada", failed: "Falló", running: "En curso" };
+const STATUS_LABELS = {
+  completed: "Respondida",
+  refused: "Rechazada",
+  failed: "Falló",
+  running: "En curso",
+  needs_input: "Necesita precisión",
+};
 const REASON_LABELS = {
   tenant: "otro cliente (tenant) no autorizado",
   stale: "datos demasiado antiguos",
@@ -353,13 +473,39 @@ async function fillTurn(turn, record) {
   trace.addEventListener("click", () => showRecordTrace(record));
   const answer = body.appendChild(el("div", "answer"));
   await renderAnswer(answer, record.answer || "(sin respuesta)");
+  const clarification = record.artifacts && record.artifacts.clarification;
+  if (record.status === "needs_input" && clarification && Array.isArray(clarification.options)) {
+    body.appendChild(clarificationBlock(clarification.options));
+  }
   const evidence = evidenceOf(record);
   if (evidence.length) {
     const section = body.appendChild(el("details", "evidence-list"));
     section.open = true;
     section.appendChild(el("summary", null, "Evidencia (" + evidence.length + ")"));
-    for (const item of evidence) section.appendChild(evidenceBlock(item));
+    const charts = chartsOf(record);
+    evidence.forEach((item, index) => {
+      const own = charts.filter((chart) => chart.evidence_index === index);
+      evidenceBlock(item, index, own, section);
+    });
   }
+}
+
+// Each option is a ready question that completes the one asked, on the same thread.
+function clarificationBlock(options) {
+  const box = el("div", "clarify");
+  box.setAttribute("role", "group");
+  box.setAttribute("aria-label", "Opciones para precisar la pregunta");
+  for (const option of options) {
+    const button = box.appendChild(el("button", "option", option.label || option.message));
+    button.type = "button";
+    button.title = option.message;
+    button.addEventListener("click", () => {
+      for (const other of box.querySelectorAll("button")) other.disabled = true;
+      button.classList.add("chosen");
+      ask(option.message);
+    });
+  }
+  return box;
 }
 
 function failTurn(turn, text) {
@@ -446,10 +592,10 @@ async function ask(question) {
       return;
     }
     if (record.thread_id) setThread(record.thread_id);
-    if (record.run_id) rememberQuestion(record.run_id, question);
     showRecordTrace(record);
     await fillTurn(turn, record);
     $("q").value = "";
+    loadThreads();
   } catch (error) {
     failTurn(turn, UNREACHABLE);
     showBanner("error", UNREACHABLE);
@@ -481,11 +627,13 @@ function saveKey(event) {
   checkHealth();
   if (pending) ask(pending);
   else loadThread();
+  loadThreads();
 }
 
 // ---------- thread ----------
 function clearThread() {
   setThread("");
+  disposeCharts();
   $("turns").replaceChildren();
   $("empty-thread").hidden = false;
   resetTrace("");
@@ -512,6 +660,7 @@ async function loadThread() {
       return;
     }
     const runs = runsOf(await response.json());
+    disposeCharts();
     $("turns").replaceChildren();
     for (const record of runs) {
       const turn = newTurn(questionOf(record));
@@ -520,6 +669,58 @@ async function loadThread() {
     if (runs.length) showRecordTrace(runs[runs.length - 1]);
   } catch (error) {
     showBanner("error", UNREACHABLE);
+  }
+}
+
+function openThread(id) {
+  if (state.busy) return;
+  setThread(id);
+  loadThread();
+  if (window.matchMedia(NARROW).matches) $("threads-box").open = false;
+}
+
+// ---------- conversations ----------
+function threadsOf(body) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.threads)) return body.threads;
+  return [];
+}
+
+function markCurrentThread() {
+  const current = threadId();
+  for (const item of document.querySelectorAll("#threads .thread")) {
+    if (item.dataset.threadId === current) item.setAttribute("aria-current", "true");
+    else item.removeAttribute("aria-current");
+  }
+}
+
+function renderThreads(threads) {
+  const list = $("threads");
+  if (!threads.length) {
+    list.replaceChildren(el("li", "muted", "Sin conversaciones."));
+    return;
+  }
+  list.replaceChildren();
+  for (const thread of threads) {
+    const item = list.appendChild(el("li", "thread"));
+    item.dataset.threadId = thread.thread_id;
+    const button = item.appendChild(el("button", "thread-open"));
+    button.type = "button";
+    button.appendChild(el("span", "thread-question", thread.first_message || "(sin pregunta)"));
+    const when = thread.updated_at || thread.created_at;
+    if (when) button.appendChild(el("time", "muted small", formatTime(when)));
+    button.addEventListener("click", () => openThread(thread.thread_id));
+  }
+  markCurrentThread();
+}
+
+async function loadThreads() {
+  try {
+    const response = await fetch("/threads?limit=" + THREADS_PAGE, { headers: authHeaders() });
+    if (!response.ok) return;
+    renderThreads(threadsOf(await response.json()));
+  } catch (error) {
+    // checkHealth reports an unreachable server; the list keeps what it showed.
   }
 }
 
@@ -582,8 +783,19 @@ function init() {
     state.pendingQuestion = null;
   });
   $("change-key").addEventListener("click", () => askForKey("Ingrese la clave API para este servidor."));
-  $("new-thread").addEventListener("click", clearThread);
-  loadConfig().then(() => Promise.all([checkHealth(), loadThread()]));
+  $("new-thread").addEventListener("click", () => {
+    clearThread();
+    loadThreads();
+  });
+  // On a phone the conversation comes first; the list and the trace open on request.
+  if (window.matchMedia(NARROW).matches) {
+    $("threads-box").open = false;
+    $("trace-box").open = false;
+  }
+  window.addEventListener("resize", () => {
+    for (const chart of state.charts) chart.resize();
+  });
+  loadConfig().then(() => Promise.all([checkHealth(), loadThread(), loadThreads()]));
 }
 
 document.addEventListener("DOMContentLoaded", init);

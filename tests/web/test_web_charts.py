@@ -1,0 +1,253 @@
+"""The page's charts, conversations, clarifications, CSV export and phone layout in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from web_page_support import (
+    LAPTOP,
+    PHONE,
+    REPO,
+    ask,
+    enter_key,
+    open_page,
+    page_app,
+    serving,
+)
+
+from miot_harness.settings import load_settings
+
+pytestmark = pytest.mark.browser
+
+# One user per test, so each sees only the conversations it made.
+KEYS = {
+    f"clave-{user}": {"tenant_id": "mintral", "user_id": user}
+    for user in ("carla", "diego", "elena", "franco", "gabriela")
+}
+
+
+@pytest.fixture(scope="module")
+async def server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("chart-page-data"),
+        nexo_db_scripts_root=demo_db.db_scripts_root,
+        nexo_db_alias=demo_db.alias,
+        model="offline",
+        api_keys=json.dumps(KEYS),
+    )
+    async with serving(page_app(settings)) as (url, _):
+        yield url
+
+
+async def record_of(page, turn, key: str) -> dict:
+    """The stored run record behind a turn, read through the API as the page's user."""
+    run_id = await turn.get_attribute("data-run-id")
+    return await page.evaluate(
+        """async ([runId, key]) => {
+          const headers = { Authorization: "Bearer " + key };
+          return (await fetch("/runs/" + runId, { headers })).json();
+        }""",
+        [run_id, key],
+    )
+
+
+# What the rendered chart holds: ECharts' own list data per series (not the option it was
+# given) and the texts of the SVG it drew.
+RENDERED = """(canvas) => {
+  const chart = echarts.getInstanceByDom(canvas);
+  const series = chart.getModel().getSeries().map((model) => {
+    const data = model.getData();
+    const dims = data.dimensions;
+    const rows = [];
+    for (let i = 0; i < data.count(); i++) {
+      const row = {};
+      for (const dim of dims) {
+        // A category is stored as its index in the axis' categories.
+        const meta = data.getDimensionInfo(dim).ordinalMeta;
+        row[dim] = meta ? meta.categories[data.get(dim, i)] : data.get(dim, i);
+      }
+      rows.push(row);
+    }
+    return { name: model.name, type: model.subType, rows };
+  });
+  const texts = Array.from(canvas.querySelectorAll("svg text")).map((t) => t.textContent);
+  return { series, texts, marks: canvas.querySelectorAll("svg path").length };
+}"""
+
+
+def percent_text(value: float) -> str:
+    return f"{value:.1f} %".replace(".", ",")
+
+
+async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, server, artifacts):
+    key = "clave-carla"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+
+    kpi = await ask(page, "resumen del centro de control de hoy", key=key)
+    record = await record_of(page, kpi, key)
+    data = record["artifacts"]["evidence"][0]["output"]["data"]
+    tiles = kpi.locator(".chart-kpi_tiles .tile")
+    shown = {
+        await tile.get_attribute("data-key"): await tile.locator(".tile-value").inner_text()
+        for tile in await tiles.all()
+    }
+    assert shown["total_servicios"] == f"{data['total_servicios']:,}".replace(",", ".")
+    assert shown["n_atrasados"] == str(data["n_atrasados"])
+    by_state = await kpi.locator(".chart-echarts .chart-canvas").element_handle()
+    bars = (await page.evaluate(RENDERED, by_state))["series"][0]["rows"]
+    assert [bar["servicios"] for bar in bars] == list(data["por_estado"].values())
+
+    eta = await ask(page, "distribución de ETA de hoy")
+    record = await record_of(page, eta, key)
+    rows = record["artifacts"]["evidence"][0]["rows"]
+    classes = [row["eta_clasificacion"] for row in rows]
+    assert classes == ["a_tiempo", "en_riesgo", "atrasado", "sin_eta"]
+    rendered = await page.evaluate(RENDERED, await eta.locator(".chart-canvas").element_handle())
+    bars = rendered["series"][0]["rows"]
+    assert [bar["servicios"] for bar in bars] == [row["servicios"] for row in rows]
+    assert [bar["etiqueta"] for bar in bars] == ["A tiempo", "En riesgo", "Atrasado", "Sin ETA"]
+    # The drawn labels are the evidence's percentages, one per bar.
+    for row in rows:
+        assert percent_text(row["pct"]) in rendered["texts"]
+    # The table is one click away, below the chart.
+    fold = eta.locator(".table-fold")
+    assert not await fold.get_attribute("open")
+    await fold.locator("summary").click()
+    assert await eta.locator(".table-fold tbody tr").count() == len(rows)
+
+    story = await ask(page, "¿cómo fue la semana?")
+    record = await record_of(page, story, key)
+    assert record["route"] == "storytelling"
+    evidence = record["artifacts"]["evidence"]
+    daily = next(item for item in evidence if item["tool"] == "delivery_metrics")
+    canvas = story.locator(".chart-canvas").first
+    lines = (await page.evaluate(RENDERED, await canvas.element_handle()))["series"]
+    assert [(line["type"], line["name"]) for line in lines] == [
+        ("line", "Entregados"),
+        ("line", "A tiempo"),
+        ("line", "Fallidos"),
+    ]
+    for line, column in zip(lines, ("entregados", "a_tiempo", "fallidos"), strict=True):
+        assert [point[column] for point in line["rows"]] == [row[column] for row in daily["rows"]]
+    # The Plan panel shows the storytelling route's steps.
+    plan = await page.locator("#plan").inner_text()
+    assert "delivery_metrics" in plan and "Sin herramientas" not in plan
+
+    assert await page.evaluate("window.__cspViolations") == []
+    assert watched.errors == [] and watched.dialogs == []
+    await page.screenshot(path=str(artifacts / "page-charts.png"), full_page=True)
+    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(artifacts / "page-charts.png", REPO / "docs" / "page.png")
+
+
+async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server):
+    key = "clave-diego"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    await ask(page, "resumen del centro de control de hoy", key=key)
+    await ask(page, "distribución de ETA de hoy")
+    first_thread = await page.evaluate("localStorage.getItem('miot.threadId')")
+    await page.click("#new-thread")
+    assert await page.locator(".turn").count() == 0
+    await ask(page, "rendimiento de transportistas de la semana")
+    threads = page.locator("#threads .thread")
+    await page.wait_for_function("document.querySelectorAll('#threads .thread').length === 2")
+    # Newest first, each with its first question and a time.
+    questions = await threads.locator(".thread-question").all_inner_texts()
+    assert questions == [
+        "rendimiento de transportistas de la semana",
+        "resumen del centro de control de hoy",
+    ]
+    assert all(await threads.locator("time").all_inner_texts())
+    assert await threads.nth(0).get_attribute("aria-current") == "true"
+
+    await threads.nth(1).locator("button").click()
+    await page.wait_for_function("document.querySelectorAll('.turn .turn-meta').length === 2")
+    assert await page.locator(".turn .question").all_inner_texts() == [
+        "resumen del centro de control de hoy",
+        "distribución de ETA de hoy",
+    ]
+    assert await page.evaluate("localStorage.getItem('miot.threadId')") == first_thread
+    assert await page.locator(".turn .chart-canvas svg").count() >= 2
+
+    # The current conversation survives closing the tab: a new page in the same context.
+    reopened = await page.context.new_page()
+    await reopened.goto(server + "/")
+    await enter_key(reopened, key)
+    await reopened.wait_for_function("document.querySelectorAll('.turn .turn-meta').length === 2")
+    assert (await reopened.locator(".turn .question").all_inner_texts())[0] == (
+        "resumen del centro de control de hoy"
+    )
+    assert watched.errors == []
+
+
+async def test_a_clarification_offers_buttons_and_one_completes_the_question(browser, server):
+    key = "clave-elena"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    turn = await ask(page, "¿Transportes Pepito tiene servicios atrasados?", key=key)
+    assert "status-needs_input" in await turn.get_attribute("class")
+    record = await record_of(page, turn, key)
+    options = record["artifacts"]["clarification"]["options"]
+    buttons = turn.locator(".clarify button")
+    assert await buttons.all_inner_texts() == [option["label"] for option in options]
+    thread = record["thread_id"]
+
+    await buttons.nth(0).click()
+    answer = page.locator(".turn").nth(1)
+    await answer.locator(".turn-meta").wait_for()
+    assert await answer.locator(".question").inner_text() == options[0]["message"]
+    assert "status-completed" in await answer.get_attribute("class")
+    assert (await record_of(page, answer, key))["thread_id"] == thread
+    assert await buttons.nth(0).is_disabled()
+    assert watched.errors == []
+
+
+async def test_each_evidence_table_downloads_as_utf8_csv_with_a_byte_order_mark(
+    browser, server, tmp_path
+):
+    key = "clave-franco"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    turn = await ask(page, "cola crítica de hoy en la Región Metropolitana", key=key)
+    record = await record_of(page, turn, key)
+    rows = record["artifacts"]["evidence"][0]["rows"]
+    async with page.expect_download() as download_info:
+        await turn.locator(".download-csv").first.click()
+    download = await download_info.value
+    assert download.suggested_filename == "coordinador_cola_critica.csv"
+    path = tmp_path / "cola.csv"
+    await download.save_as(path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [line["codigo"] for line in table] == [row["codigo"] for row in rows]
+    assert [line["comuna"] for line in table] == [row["comuna"] for row in rows]
+    assert await page.evaluate("window.__cspViolations") == []
+
+
+async def test_phone_width_has_no_sideways_page_scroll_and_folds_the_trace(
+    browser, server, artifacts
+):
+    key = "clave-gabriela"
+    watched = await open_page(browser, server, PHONE)
+    page = watched.page
+    await ask(page, "resumen del centro de control de hoy", key=key)
+    await ask(page, "torre de control por región de hoy")
+    await ask(page, "distribución de ETA de hoy")
+    assert await page.locator(".turn .chart-canvas svg").count() >= 3
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert not await page.locator("#trace-box").get_attribute("open")
+    assert not await page.locator("#threads-box").get_attribute("open")
+    assert await page.evaluate("window.__cspViolations") == []
+    await page.screenshot(path=str(artifacts / "page-phone-charts.png"), full_page=True)
+    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(artifacts / "page-phone-charts.png", REPO / "docs" / "page-phone.png")
+    assert watched.errors == []
