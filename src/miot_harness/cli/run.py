@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from miot_harness.runtime import HarnessRuntime
-    from miot_harness.schemas import HarnessRunRecord
+    from miot_harness.schemas import Clarification, HarnessRunRecord
     from miot_harness.settings import HarnessSettings
 
 app = typer.Typer(help="Answer questions: demo, ask, serve.")
@@ -97,11 +98,19 @@ def render_record(
     from rich.panel import Panel
     from rich.table import Table
 
-    status_colour = {"completed": "green", "refused": "yellow", "failed": "red"}
+    status_colour = {
+        "completed": "green",
+        "refused": "yellow",
+        "failed": "red",
+        "needs_input": "cyan",
+    }
     colour = status_colour.get(record.status.value, "white")
     route = record.route.value if record.route else "-"
     subtitle = f"[{colour}]{record.status.value}[/] · ruta {route} · tenant {record.tenant_id}"
     console.print(Panel(Markdown(record.answer or ""), title=title, subtitle=subtitle))
+    clarification = record.artifacts.get("clarification")
+    if clarification:
+        _clarification(console, Clarification.model_validate(clarification), record.thread_id)
 
     plan = record.artifacts.get("nexo_plan") or record.artifacts.get("story_plan") or {}
     steps = plan.get("steps") or []
@@ -130,6 +139,24 @@ def render_record(
     console.print(_freshness(record, settings))
     console.print(_timings(record))
     console.print()
+
+
+def _clarification(console: Console, clarification: Clarification, thread_id: str) -> None:
+    """What did not match, and each option as the command that sends it on the same thread."""
+    from rich.markup import escape
+
+    for value in clarification.unresolved:
+        near = ", ".join(value.suggestions) or "ninguno cercano"
+        console.print(
+            f"Sin coincidencia: [bold]{escape(value.text)}[/] ({escape(value.filter)}); "
+            f"valores parecidos: {escape(near)}"
+        )
+    if not clarification.options:
+        return
+    console.print("[bold]Opciones[/] (responde en el mismo hilo):")
+    for number, option in enumerate(clarification.options, start=1):
+        command = f"miot-harness ask {shlex.quote(option.message)} --thread-id {thread_id}"
+        console.print(f"  {number}. {escape(option.label)}\n     [dim]{escape(command)}[/]")
 
 
 def _freshness(record: HarnessRunRecord, settings: HarnessSettings) -> str:
@@ -283,6 +310,7 @@ def serve(
 
     from miot_harness.api.app import create_app
     from miot_harness.api.auth import OpenServerRefused, ensure_bind_allowed
+    from miot_harness.api.serving import uvicorn_limits
 
     _configure_logging(verbose)
     settings = settings_or_exit(data_dir)
@@ -291,4 +319,10 @@ def serve(
     except OpenServerRefused as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(create_app(settings, demo=demo), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings, demo=demo),
+        host=host,
+        port=port,
+        log_level="info",
+        **uvicorn_limits(settings),
+    )
