@@ -84,6 +84,21 @@ class _Ending:
     failure: str | None = None
 
 
+def _review_artifacts(outcome: TurnOutcome) -> dict[str, Any]:
+    """The question a run asks back (`clarification`) and the critic's review (`critic`).
+
+    Only the Nexo outcome has them; a storytelling outcome neither asks nor is reviewed.
+    """
+    found: dict[str, Any] = {}
+    clarification = getattr(outcome, "clarification", None)
+    if clarification is not None:
+        found["clarification"] = clarification.model_dump(mode="json")
+    concerns = getattr(outcome, "critic_concerns", None)
+    if concerns is not None:
+        found["critic"] = {"ok": not concerns, "concerns": list(concerns)}
+    return found
+
+
 def disabled_notice(route: HarnessRoute, reason: str | None) -> str:
     """The answer of a run whose route is disabled: what is off and why."""
     what = "Nexo (Coordinador)" if route is HarnessRoute.NEXO_QUERY else "El relato de entregas"
@@ -203,6 +218,7 @@ class HarnessSupervisor:
         outcome = await runner(message, ctx, emitter.publish)
         plan_key = "nexo_plan" if route is HarnessRoute.NEXO_QUERY else "story_plan"
         artifacts = {plan_key: outcome.plan, "evidence": outcome.evidence}
+        artifacts |= _review_artifacts(outcome)
         charts = evidence_charts(outcome.evidence, self.settings.timezone)
         artifacts["charts"] = [chart.model_dump(mode="json") for chart in charts]
         return _Ending(

@@ -207,11 +207,10 @@ async def test_plan_created_is_emitted_once_per_run(run_turn):
     assert created[0].payload["steps"][0]["tool"] == "coordinador_cola_critica"
 
 
-async def test_filter_values_are_normalised_to_the_catalogue_and_unknowns_dropped(run_turn, cola):
+async def test_filter_values_are_normalised_to_the_catalogue(run_turn, cola):
     args = {
         "region": "valparaiso",
         "transportista": "transrapido",
-        "cliente": "Inventada SA",
         "p_eta_clasificacion": "EN_RIESGO",
         "comuna": "viña del mar",
         "no_existe": 1,
@@ -226,6 +225,22 @@ async def test_filter_values_are_normalised_to_the_catalogue_and_unknowns_droppe
 
     assert cola.calls == [{"region": "Valparaíso", "transportista": "TransRápido",
                            "eta_clasificacion": "en_riesgo", "comuna": "Viña del Mar"}]  # fmt: skip
+
+
+async def test_a_filter_value_the_catalogue_lacks_asks_instead_of_being_dropped(run_turn, cola):
+    args = {"region": "valparaiso", "cliente": "Inventada SA"}
+    models = seat_models(
+        filter_expert=[json.dumps({"tool": "coordinador_cola_critica", "args": args})]
+    )
+
+    turn = await run_turn("cola crítica", models)
+
+    assert cola.calls == []
+    assert turn.result.status == RunStatus.NEEDS_INPUT
+    assert turn.result.clarification is not None
+    [unresolved] = turn.result.clarification.unresolved
+    assert (unresolved.filter, unresolved.text) == ("cliente", "Inventada SA")
+    assert "«Inventada SA»" in turn.result.answer
 
 
 async def test_tool_calls_answer_wins_over_json_text(run_turn, cola):

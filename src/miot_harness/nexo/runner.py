@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, UsageTotals, make_event
-from miot_harness.schemas import RefusalReason, RunContext, RunStatus
+from miot_harness.schemas import Clarification, RefusalReason, RunContext, RunStatus
 from miot_harness.settings import HarnessSettings
 
 if TYPE_CHECKING:
@@ -34,7 +34,9 @@ class NexoTurnResult(BaseModel):
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     usage: UsageTotals = Field(default_factory=UsageTotals)
     failure: str | None = None
-    critic_concerns: list[str] = Field(default_factory=list)
+    # None when the critic did not run.
+    critic_concerns: list[str] | None = None
+    clarification: Clarification | None = None
 
 
 def recursion_limit(settings: HarnessSettings) -> int:
@@ -70,7 +72,7 @@ def _initial_state(question: str, ctx: RunContext) -> dict[str, Any]:
         "failure": None,
         "answer": None,
         "answer_is_local": False,
-        "critic_concerns": [],
+        "critic_concerns": None,
         "turn_count": 0,
     }
 
@@ -108,7 +110,8 @@ def _result(values: dict[str, Any], forwarded: list[HarnessEvent]) -> NexoTurnRe
         failure=failure.message
         if failure is not None and failure.status != RunStatus.COMPLETED
         else None,
-        critic_concerns=list(values.get("critic_concerns") or []),
+        critic_concerns=values.get("critic_concerns"),
+        clarification=failure.clarification if failure is not None else None,
     )
 
 

@@ -11,7 +11,16 @@ from langgraph.graph.message import add_messages
 from pydantic import BaseModel, ConfigDict, Field
 
 from miot_harness.events import HarnessEvent
-from miot_harness.schemas import OrderBy, RefusalReason, RunContext, RunStatus
+from miot_harness.schemas import (
+    Clarification,
+    ClarificationOption,
+    ClarificationReason,
+    OrderBy,
+    RefusalReason,
+    RunContext,
+    RunStatus,
+    UnresolvedValue,
+)
 
 PLAN_CAP = 4
 
@@ -22,6 +31,7 @@ FailureKind = Literal[
     "unsafe",
     "stale",
     "out_of_scope",
+    "needs_input",
     "invalid_plan",
     "plan_cap",
     "tool_arguments",
@@ -35,6 +45,7 @@ FAILURE_OUTCOMES: dict[str, tuple[RunStatus, RefusalReason | None]] = {
     "unsafe": (RunStatus.REFUSED, RefusalReason.UNSAFE),
     "stale": (RunStatus.REFUSED, RefusalReason.STALE),
     "out_of_scope": (RunStatus.REFUSED, RefusalReason.OUT_OF_SCOPE),
+    "needs_input": (RunStatus.NEEDS_INPUT, None),
     "invalid_plan": (RunStatus.FAILED, None),
     "plan_cap": (RunStatus.COMPLETED, None),
     "tool_arguments": (RunStatus.COMPLETED, None),
@@ -80,12 +91,16 @@ class NexoEvidence(BaseModel):
 
 
 class NexoFailure(BaseModel):
-    """Why the run cannot answer normally; the synthesizer writes it locally."""
+    """Why the run cannot answer normally; the synthesizer writes it locally.
+
+    A `needs_input` failure carries the question the harness asks back.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     kind: FailureKind
     message: str
+    clarification: Clarification | None = None
 
     @property
     def status(self) -> RunStatus:
@@ -97,10 +112,12 @@ class NexoFailure(BaseModel):
 
 
 class NexoState(TypedDict, total=False):
-    """Graph state. Only `messages` and `last_plan` carry over between a thread's runs."""
+    """Graph state. Only `messages`, `last_plan` and `pending_clarification` carry over
+    between a thread's runs."""
 
     messages: Annotated[list[AnyMessage], add_messages]
     last_plan: dict[str, Any] | None
+    pending_clarification: dict[str, Any] | None
     ctx: RunContext
     question: str
     plan: NexoPlan
@@ -111,7 +128,8 @@ class NexoState(TypedDict, total=False):
     failure: NexoFailure | None
     answer: str | None
     answer_is_local: bool
-    critic_concerns: list[str]
+    # None until the critic has run: an empty list is a critic with nothing to say.
+    critic_concerns: list[str] | None
     turn_count: int
 
 
@@ -122,4 +140,8 @@ STATE_TYPES: tuple[type, ...] = (
     NexoFailure,
     RunContext,
     OrderBy,
+    Clarification,
+    ClarificationOption,
+    ClarificationReason,
+    UnresolvedValue,
 )

@@ -12,19 +12,34 @@ from miot_harness.events import HarnessEventType, make_event
 from miot_harness.models.seat_protocol import FilterDecision, parse_reply
 from miot_harness.models.usage import ModelCallError, ModelReply
 from miot_harness.nexo.agents.calls import seat_call
+from miot_harness.nexo.agents.clarification import (
+    PendingClarification,
+    Resumed,
+    answer_text,
+    ask_for_tool,
+    ask_for_value,
+    merge_unresolved,
+    operator_label,
+    resume,
+    unresolved_names,
+)
 from miot_harness.nexo.agents.deps import NexoDeps
+from miot_harness.nexo.agents.domain_signal import DomainVocabulary, domain_vocabulary
 from miot_harness.nexo.agents.events import NodeEvents
-from miot_harness.nexo.agents.filter_values import normalise_args
+from miot_harness.nexo.agents.filter_values import resolve_args
 from miot_harness.nexo.agents.prompts import (
     now_section,
     openai_tools,
     plan_section,
     previous_plan_section,
     seat_body,
+    tool_title,
     tools_section,
     values_section,
 )
+from miot_harness.nexo.agents.question_names import find_names
 from miot_harness.nexo.state import NexoFailure, NexoPlan, NexoState, NexoStep
+from miot_harness.tools import HarnessTool
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +82,99 @@ def _invalid(message: str, turn: int, events: NodeEvents) -> dict[str, Any]:
     return events.delta(failure=failure, next_action=None, turn_count=turn)
 
 
+def _clarify(pending: PendingClarification, turn: int, events: NodeEvents) -> dict[str, Any]:
+    """End the run asking the user; the thread keeps what the answer will complete."""
+    failure = NexoFailure(
+        kind="needs_input", message=answer_text(pending), clarification=pending.clarification()
+    )
+    return events.delta(
+        failure=failure,
+        next_action=None,
+        turn_count=turn,
+        pending_clarification=pending.model_dump(mode="json"),
+    )
+
+
+def _pending(state: NexoState) -> PendingClarification | None:
+    raw = state.get("pending_clarification")
+    try:
+        return PendingClarification.model_validate(raw) if raw else None
+    except ValidationError:
+        return None
+
+
+def _tool_options(names: list[str], tools: dict[str, HarnessTool]) -> list[tuple[str, str]]:
+    return [
+        (name, operator_label(tool_title(tools[name].description), tools[name].description))
+        for name in names
+        if name in tools
+    ]
+
+
+def _without_tool(
+    decision: FilterDecision,
+    question: str,
+    vocabulary: DomainVocabulary,
+    tools: dict[str, HarnessTool],
+    values: dict[str, Any],
+) -> PendingClarification | None:
+    """No tool chosen: ask between the candidates, or about an unmatched name, or between the
+    tools the question's words point to; None when nothing in it speaks of the operation."""
+    candidates = _tool_options(decision.candidates, tools)
+    if candidates:
+        return ask_for_tool(question, candidates, {})
+    if not vocabulary.has_signal(question):
+        return None
+    names = unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
+    if names:
+        return ask_for_value(question, None, {}, names)
+    ranked = _tool_options(vocabulary.ranked_tools(question), tools)
+    return ask_for_tool(question, ranked, {}) if ranked else None
+
+
+def _resumed_step(resumed: Resumed, deps: NexoDeps, values: dict[str, Any]) -> NexoStep | None:
+    tool = deps.registry.get(resumed.tool) if resumed.tool else None
+    if tool is None:
+        return None
+    args = resolve_args(resumed.args, tool.input_model, values).args
+    return NexoStep(tool=tool.name, args=args, rationale="Respuesta a la aclaración pedida")
+
+
+def _planned(plan: NexoPlan, step: NexoStep, turn: int, events: NodeEvents) -> dict[str, Any]:
+    try:
+        new_plan = NexoPlan(steps=[*plan.steps, step])
+    except ValidationError:
+        failure = NexoFailure(
+            kind="plan_cap", message="El plan alcanzó su máximo de pasos; respondo con lo reunido."
+        )
+        return events.delta(failure=failure, next_action="ready_to_synthesize", turn_count=turn)
+    if len(new_plan.steps) == 1:
+        events(make_event(HarnessEventType.PLAN_CREATED, SEAT, steps=[step.model_dump()]))
+    return events.delta(
+        plan=new_plan, next_action="fetch", turn_count=turn, pending_clarification=None
+    )
+
+
 async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
-    """Ask the seat's model for the next step; always replaces `next_action`."""
+    """Ask the seat's model for the next step; always replaces `next_action`.
+
+    The first turn may instead complete a question the thread asked back about (no model
+    call), or end the run asking: a name nothing matched, or which of several queries.
+    """
     events = NodeEvents()
     turn = state.get("turn_count", 0) + 1
     plan = state.get("plan") or NexoPlan()
+    first_turn = not plan.steps
     prefix = deps.settings.nexo_tool_prefix
     tools = deps.registry.with_prefix(prefix)
     values = await _catalog_values(deps)
+    question = state.get("question", "")
+    pending = _pending(state) if first_turn else None
+    resumed = resume(pending, question, values) if pending is not None else None
+    if resumed is not None:
+        if (step := _resumed_step(resumed, deps, values)) is not None:
+            return _planned(plan, step, turn, events)
+        question = resumed.question
     body = seat_body(
         SEAT,
         [
@@ -86,6 +186,8 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         ],
     )
     transcript = [m for m in state.get("messages", []) if isinstance(m, HumanMessage | AIMessage)]
+    if resumed is not None and transcript:
+        transcript[-1] = HumanMessage(question)
     try:
         reply = await seat_call(deps, SEAT, body, transcript, events, tools=openai_tools(tools))
     except ModelCallError as exc:
@@ -96,7 +198,12 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     decision = parse_decision(reply)
     if decision is None:
         return _invalid("la respuesta del modelo no es un JSON válido.", turn, events)
+    by_name = {tool.name: tool for tool in tools}
+    vocabulary = domain_vocabulary(tools, values, deps.settings.nexo_tenant_lock)
     if decision.tool is None:
+        asked = _without_tool(decision, question, vocabulary, by_name, values)
+        if first_turn and asked is not None:
+            return _clarify(asked, turn, events)
         failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
         return events.delta(failure=failure, next_action=None, turn_count=turn)
     tool = deps.registry.get(decision.tool)
@@ -113,19 +220,16 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
             turn,
             events,
         )
-    step = NexoStep(
-        tool=tool.name,
-        args=normalise_args(decision.args, tool.input_model, values),
-        order_by=order_by,
-        rationale=decision.rationale,
+    resolved = resolve_args(decision.args, tool.input_model, values)
+    named = (
+        unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
+        if first_turn
+        else []
     )
-    try:
-        new_plan = NexoPlan(steps=[*plan.steps, step])
-    except ValidationError:
-        failure = NexoFailure(
-            kind="plan_cap", message="El plan alcanzó su máximo de pasos; respondo con lo reunido."
-        )
-        return events.delta(failure=failure, next_action="ready_to_synthesize", turn_count=turn)
-    if len(new_plan.steps) == 1:
-        events(make_event(HarnessEventType.PLAN_CREATED, SEAT, steps=[step.model_dump()]))
-    return events.delta(plan=new_plan, next_action="fetch", turn_count=turn)
+    unresolved = merge_unresolved(resolved.unresolved, named)
+    if unresolved:
+        return _clarify(ask_for_value(question, tool.name, resolved.args, unresolved), turn, events)
+    step = NexoStep(
+        tool=tool.name, args=resolved.args, order_by=order_by, rationale=decision.rationale
+    )
+    return _planned(plan, step, turn, events)

@@ -1,0 +1,249 @@
+"""The questions the harness asks back: which value was meant, or which query.
+
+A clarification names what matched nothing (or which queries fit), offers options whose
+`message` is a ready question, and leaves a `PendingClarification` on the thread so that the
+next message (an option's message, "la segunda", the corrected name) completes the original
+question with its other filters kept, without another model call.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from miot_harness.language.normalise import fold_phrase
+from miot_harness.nexo.agents.filter_values import (
+    NAME_FILTERS,
+    catalogue_spellings,
+    match_key,
+    resolve_value,
+    suggestions,
+)
+from miot_harness.nexo.agents.question_names import NameMention
+from miot_harness.schemas import (
+    Clarification,
+    ClarificationOption,
+    ClarificationReason,
+    UnresolvedValue,
+)
+
+MAX_OPTIONS = 3
+# What each filter's values are called in the answer (plural).
+FILTER_NOUNS: dict[str, str] = {
+    "cliente": "clientes", "transportista": "transportistas", "centro": "centros",
+    "comuna": "comunas", "region": "regiones", "canal": "canales",
+    "tipo_servicio": "tipos de servicio", "estado": "estados", "prioridad": "prioridades",
+    "eta_clasificacion": "clasificaciones de ETA",
+}  # fmt: skip
+_ORDINALS = {
+    "primera": 0, "primero": 0, "1": 0, "uno": 0, "first": 0,
+    "segunda": 1, "segundo": 1, "2": 1, "dos": 1, "second": 1,
+    "tercera": 2, "tercero": 2, "3": 2, "tres": 2, "third": 2,
+    "cuarta": 3, "cuarto": 3, "4": 3, "cuatro": 3,
+}  # fmt: skip
+_ORDINAL_FILLERS = frozenset({"la", "el", "lo", "opcion", "option", "numero", "nro", "the"})
+_WIDEN_LABEL = "Sin filtrar por {noun}"
+_PLACE_PREPOSITIONS = re.compile(r"\b(?:en|in)\s+$", re.IGNORECASE)
+
+
+class PendingClarification(BaseModel):
+    """What a thread remembers of a question it asked back about."""
+
+    question: str
+    reason: ClarificationReason
+    tool: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    unresolved: list[UnresolvedValue] = Field(default_factory=list)
+    # Per option, in order: the tool it picks, or the value it gives the first unresolved
+    # filter (None: drop that filter).
+    option_tools: list[str] = Field(default_factory=list)
+    option_values: list[str | None] = Field(default_factory=list)
+    options: list[ClarificationOption] = Field(default_factory=list)
+
+    def clarification(self) -> Clarification:
+        return Clarification(reason=self.reason, unresolved=self.unresolved, options=self.options)
+
+
+class Resumed(BaseModel):
+    """A pending question completed: its tool (None: plan it again) and arguments."""
+
+    tool: str | None
+    args: dict[str, Any]
+    question: str
+
+
+def unresolved_names(
+    mentions: list[NameMention], values: dict[str, Any], question: str
+) -> list[UnresolvedValue]:
+    """The question's names that no catalogue value of their filter (or any, uncued) matches."""
+    found: list[UnresolvedValue] = []
+    for mention in mentions:
+        kinds = [mention.filter] if mention.filter else list(NAME_FILTERS)
+        tables = {kind: catalogue_spellings(kind, values) or {} for kind in kinds}
+        if not any(tables.values()):
+            continue  # no catalogue to judge against: nothing to ask
+        if any(resolve_value(mention.text, table) for table in tables.values() if table):
+            continue
+        found.append(_unresolved_mention(mention, tables, question))
+    return found
+
+
+def _unresolved_mention(
+    mention: NameMention, tables: dict[str, dict[str, str]], question: str
+) -> UnresolvedValue:
+    ranked = {kind: suggestions(mention.text, table) for kind, table in tables.items() if table}
+    kind = mention.filter
+    if kind is None:
+        before = question[: question.find(mention.text)]
+        nearest = [k for k, found in ranked.items() if found]
+        kind = (
+            "comuna" if _PLACE_PREPOSITIONS.search(before) else nearest[0] if nearest else "cliente"
+        )
+    return UnresolvedValue(filter=kind, text=mention.text, suggestions=ranked.get(kind, []))
+
+
+def merge_unresolved(*groups: list[UnresolvedValue]) -> list[UnresolvedValue]:
+    """One entry per text: a name the model also proposed is reported once."""
+    merged: list[UnresolvedValue] = []
+    for item in (item for group in groups for item in group):
+        key = match_key(item.text)
+        if any(key in match_key(seen.text) or match_key(seen.text) in key for seen in merged):
+            continue
+        merged.append(item)
+    return merged
+
+
+def _replace(question: str, text: str, value: str) -> str:
+    """The question with `text` replaced by `value` (case and accents ignored)."""
+    start = fold_phrase(question).find(fold_phrase(text))
+    if start < 0 or len(fold_phrase(question)) != len(question):
+        return f"{question} ({value})"
+    return question[:start] + value + question[start + len(text) :]
+
+
+def ask_for_value(
+    question: str, tool: str | None, args: dict[str, Any], unresolved: list[UnresolvedValue]
+) -> PendingClarification:
+    """Which value was meant: the first unmatched name's suggestions, or no such filter."""
+    first = unresolved[0]
+    option_values: list[str | None] = list(first.suggestions[:MAX_OPTIONS])
+    options = [
+        ClarificationOption(label=value, message=_replace(question, first.text, value))
+        for value in first.suggestions[:MAX_OPTIONS]
+    ]
+    widen = _WIDEN_LABEL.format(noun=first.filter.replace("_", " "))
+    options.append(ClarificationOption(label=widen, message=f"{question} ({widen.lower()})"))
+    option_values.append(None)
+    return PendingClarification(
+        question=question,
+        reason=ClarificationReason.UNRESOLVED_VALUE,
+        tool=tool,
+        args=args,
+        unresolved=unresolved,
+        option_values=option_values,
+        options=options,
+    )
+
+
+def ask_for_tool(
+    question: str, tools: list[tuple[str, str]], args: dict[str, Any]
+) -> PendingClarification:
+    """Which query was meant; `tools` are (name, operator label) pairs, best first."""
+    chosen = tools[:MAX_OPTIONS]
+    return PendingClarification(
+        question=question,
+        reason=ClarificationReason.AMBIGUOUS_TOOL,
+        args=args,
+        option_tools=[name for name, _ in chosen],
+        options=[
+            ClarificationOption(label=label, message=f"{label.split(':')[0]}: {question}")
+            for _, label in chosen
+        ],
+    )
+
+
+def answer_text(pending: PendingClarification) -> str:
+    """The clarification in Spanish prose: what matched nothing, and the options."""
+    if pending.reason is ClarificationReason.AMBIGUOUS_TOOL:
+        lines = ["Tu pregunta calza con más de una consulta. ¿Te refieres a…?"]
+    else:
+        lines = [_unmatched_sentence(item) for item in pending.unresolved]
+        lines.append("¿Cómo sigo?")
+    lines.extend(f"{i}. {option.label}" for i, option in enumerate(pending.options, start=1))
+    lines.append("Responde con el número, el nombre correcto o la pregunta completa.")
+    return "\n".join(lines)
+
+
+def _unmatched_sentence(item: UnresolvedValue) -> str:
+    noun = FILTER_NOUNS.get(item.filter, item.filter)
+    sentence = f"No encontré «{item.text}» entre los {noun} del catálogo"
+    if item.suggestions:
+        near = ", ".join(item.suggestions)
+        return f"{sentence}; los más parecidos son: {near}."
+    return f"{sentence}, ni nada parecido."
+
+
+def resume(pending: PendingClarification, message: str, values: dict[str, Any]) -> Resumed | None:
+    """The original question completed by `message`, or None when it answers nothing."""
+    index = _chosen_option(pending, message)
+    if pending.reason is ClarificationReason.AMBIGUOUS_TOOL:
+        if index is None or index >= len(pending.option_tools):
+            return None
+        return Resumed(
+            tool=pending.option_tools[index], args=pending.args, question=pending.question
+        )
+    first = pending.unresolved[0]
+    if index is not None and index < len(pending.option_values):
+        value = pending.option_values[index]
+    else:
+        table = catalogue_spellings(first.filter, values) or {}
+        value = _named_value(message, table)
+        if value is None:
+            return None
+    args = dict(pending.args)
+    if value is not None:
+        args[first.filter] = value
+    question = (
+        _replace(pending.question, first.text, value) if value is not None else pending.question
+    )
+    if len(pending.unresolved) > 1 or pending.tool is None:
+        return Resumed(tool=None, args=args, question=question)
+    return Resumed(tool=pending.tool, args=args, question=question)
+
+
+def _chosen_option(pending: PendingClarification, message: str) -> int | None:
+    said = fold_phrase(message).strip(" ¿?¡!.")
+    for i, option in enumerate(pending.options):
+        if said in (fold_phrase(option.message).strip(" ¿?¡!."), fold_phrase(option.label)):
+            return i
+    words = re.findall(r"[a-z0-9ñ]+", said)
+    picked = [_ORDINALS[w] for w in words if w in _ORDINALS]
+    # "la segunda", "opción 2": only ordinals and their fillers, so "top 3" is not a choice.
+    if picked and all(w in _ORDINALS or w in _ORDINAL_FILLERS for w in words):
+        return picked[0]
+    return None
+
+
+def _named_value(message: str, table: dict[str, str]) -> str | None:
+    """A catalogue value the message names, whole or in its words ("quise decir TransRápido")."""
+    if not table:
+        return None
+    if found := resolve_value(message, table):
+        return found
+    tokens = message.split()
+    for size in range(min(4, len(tokens)), 0, -1):
+        for start in range(len(tokens) - size + 1):
+            if found := resolve_value(
+                " ".join(tokens[start : start + size]).strip("¿?¡!.,"), table
+            ):
+                return found
+    return None
+
+
+def operator_label(title: str, description: str) -> str:
+    """ "Cola crítica: servicios que necesitan atención ahora": a tool in its own words."""
+    body = description.split(title, 1)[1] if title and title in description else ""
+    detail = re.split(r"[(.\n]", body.lstrip(" :"), maxsplit=1)[0].strip(" ,;:")
+    return f"{title}: {detail}" if detail else title

@@ -1,0 +1,158 @@
+"""Names a question gives (a client, a carrier, a centre, a place) found without a model.
+
+A name is a run of capitalised words with a word that is not ordinary Spanish or English
+("Falabella", "Puerto Montt"), or the words after a cue ("cliente acme", "la comuna de Lo
+Barnechea", "Transportes Pepito"). Ordinary words capitalised ("Cola Crítica", "Juan") are not
+names unless a cue introduces them; nor are acronyms, codes and plates ("ETA", "SV-0000001",
+"KXBR-27"), words of the tools' own texts ("Mintral"), or what follows a free-text cue
+("conductor Juan Pérez", "patente KXBR-27"): the catalogue does not hold those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from miot_harness.language.normalise import fold
+from miot_harness.language.words import is_common_word
+
+# Cue word (folded) → the filter the name after it belongs to; None: any name filter.
+LABEL_CUES: dict[str, str | None] = {
+    "cliente": "cliente", "clienta": "cliente", "clientes": "cliente", "client": "cliente",
+    "customer": "cliente", "transportista": "transportista", "transportistas": "transportista",
+    "carrier": "transportista", "courier": "transportista", "centro": "centro",
+    "bodega": "centro", "comuna": "comuna", "ciudad": "comuna", "region": "region",
+    "empresa": None, "compania": None, "company": None, "proveedor": None,
+}  # fmt: skip
+# Cue words that are part of the name they start ("Transportes Pepito", "CD Maipú").
+NAME_PART_CUES: dict[str, str] = {
+    "transportes": "transportista", "logistica": "transportista", "cd": "centro",
+}  # fmt: skip
+# What follows these is free text the catalogue does not hold.
+FREE_TEXT_CUES = frozenset(
+    {"conductor", "conductora", "chofer", "driver", "repartidor", "patente", "placa", "plate"}
+)
+# Words that may sit inside a name ("Viña del Mar") or between a cue and its name.
+CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el"})
+MAX_NAME_WORDS = 4
+_TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_ACRONYM_MAX = 5
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """Words of the question that name something; `filter` when a cue says what."""
+
+    text: str
+    filter: str | None
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper() and not self.is_code
+
+    @property
+    def is_code(self) -> bool:
+        """An acronym, a number, a code or a plate: never a name of the catalogue."""
+        letters = [ch for ch in self.text if ch.isalpha()]
+        has_digit = any(ch.isdigit() for ch in self.text)
+        acronym = bool(letters) and self.text.isupper() and len(letters) <= _ACRONYM_MAX
+        return has_digit or acronym or not letters
+
+
+def _tokens(question: str) -> list[_Token]:
+    return [_Token(match.group(), match.start()) for match in _TOKEN.finditer(question)]
+
+
+def _name_run(tokens: list[_Token], start: int, after_cue: bool) -> int:
+    """The end (exclusive) of the name starting at `start`: capitalised words, connectors
+    between them, and after a cue also words that are not ordinary ones."""
+    end = start
+    while end < len(tokens) and end - start < MAX_NAME_WORDS:
+        token = tokens[end]
+        if token.is_code:
+            break
+        joins = token.folded in CONNECTORS and end > start
+        if joins and end + 1 < len(tokens) and tokens[end + 1].capitalised:
+            end += 1
+            continue
+        if token.capitalised or (after_cue and end == start and not is_common_word(token.text)):
+            end += 1
+            continue
+        break
+    return end
+
+
+def find_names(question: str, is_domain_word: Callable[[str], bool]) -> list[NameMention]:
+    """Every name the question gives, in order; `is_domain_word` tells the tools' own words."""
+    tokens = _tokens(question)
+    mentions: list[NameMention] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        folded = token.folded
+        if folded in FREE_TEXT_CUES:
+            i = _name_run(tokens, i + 1, after_cue=True) if i + 1 < len(tokens) else i + 1
+            continue
+        if folded in LABEL_CUES:
+            start = i + 1
+            # "la comuna de La Florida": a capitalised article belongs to the name.
+            while (
+                start < len(tokens)
+                and tokens[start].folded in CONNECTORS
+                and not tokens[start].capitalised
+            ):
+                start += 1
+            end = _name_run(tokens, start, after_cue=True) if start < len(tokens) else start
+            if end > start and not _all_domain(tokens[start:end], is_domain_word):
+                mentions.append(
+                    NameMention(_span(question, tokens, start, end), LABEL_CUES[folded])
+                )
+                i = end
+                continue
+        if folded in NAME_PART_CUES and token.text[:1].isupper():
+            end = _name_run(tokens, i + 1, after_cue=True) if i + 1 < len(tokens) else i + 1
+            if end > i + 1 and not _all_domain(tokens[i + 1 : end], is_domain_word):
+                mentions.append(
+                    NameMention(_span(question, tokens, i, end), NAME_PART_CUES[folded])
+                )
+                i = end
+                continue
+        if token.capitalised:
+            end = _name_run(tokens, i, after_cue=False)
+            run = tokens[i:end]
+            if _is_name(run, is_domain_word):
+                mentions.append(NameMention(_span(question, tokens, i, end), None))
+            i = max(end, i + 1)
+            continue
+        i += 1
+    return mentions
+
+
+def _all_domain(run: list[_Token], is_domain_word: Callable[[str], bool]) -> bool:
+    """ "centro de Control": the words after a cue are the tools' own, not a name."""
+    return all(t.folded in CONNECTORS or is_domain_word(t.folded) for t in run)
+
+
+def _is_name(run: list[_Token], is_domain_word: Callable[[str], bool]) -> bool:
+    """A capitalised run is a name when a word of it is neither ordinary nor the tools' own
+    ("Falabella", "Puerto Montt"); "Cola Crítica" or "Juan" are ordinary words capitalised."""
+    return any(
+        t.folded not in CONNECTORS and not is_common_word(t.text) and not is_domain_word(t.folded)
+        for t in run
+    )
+
+
+def _span(question: str, tokens: list[_Token], start: int, end: int) -> str:
+    last = tokens[end - 1]
+    return question[tokens[start].start : last.start + len(last.text)]
