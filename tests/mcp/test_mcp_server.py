@@ -229,3 +229,89 @@ def test_boot_output_goes_to_stderr(capfd):
     out, err = capfd.readouterr()
     assert out == "protocolo\n"
     assert err == "arranque\nhijo\n"
+
+
+CLARIFICATION = {
+    "reason": "unresolved_value",
+    "unresolved": [
+        {"filter": "transportista", "text": "Transportes Pepito", "suggestions": ["TransRápido"]}
+    ],
+    "options": [
+        {"label": "TransRápido", "message": "¿TransRápido tiene servicios atrasados?"},
+        {"label": "Todos los transportistas", "message": "servicios atrasados por transportista"},
+    ],
+}
+CHART = {
+    "evidence_index": 0,
+    "title": "Distribución de ETA",
+    "spec": {"series": [{"type": "bar", "data": [12, 3]}], "xAxis": {"data": ["a", "b"]}},
+}
+
+
+@dataclass
+class CannedSupervisor:
+    """Answers with a fixed status and artifacts, on the thread it was given."""
+
+    status: RunStatus
+    answer: str
+    artifacts: dict[str, Any]
+
+    async def run(
+        self,
+        request: UserRequest,
+        *,
+        tenant_id: str,
+        user_id: str,
+        emitter: RunEmitter | None = None,
+    ) -> HarnessRunRecord:
+        assert emitter is not None
+        emitter.emit(HarnessEventType.RUN_COMPLETED, "supervisor", status=self.status.value)
+        emitter.close()
+        return HarnessRunRecord(
+            run_id=emitter.run_id,
+            thread_id=request.thread_id or "t-new",
+            tenant_id=tenant_id,
+            user_id=user_id,
+            route=HarnessRoute.NEXO_QUERY,
+            status=self.status,
+            message=request.message,
+            answer=self.answer,
+            events=list(emitter.events),
+            artifacts=self.artifacts,
+        )
+
+
+def _canned_server(supervisor: CannedSupervisor):
+    backend = Backend(ToolRegistry(), supervisor)  # type: ignore[arg-type]
+    return build_mcp_server(backend, load_settings(nexo_tenant_lock="mintral"))
+
+
+async def test_ask_shows_a_clarifications_options_in_text_and_structured_content():
+    answer = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
+    supervisor = CannedSupervisor(RunStatus.NEEDS_INPUT, answer, {"clarification": CLARIFICATION})
+    async with Client(_canned_server(supervisor)) as client:
+        result = await client.call_tool(
+            "ask", {"question": "¿Transportes Pepito tiene atrasados?", "thread_id": "t7"}
+        )
+    assert not result.is_error, "a question back is not a failure"
+    content = result.structured_content
+    assert content["status"] == "needs_input"
+    assert content["clarification"] == CLARIFICATION
+    assert content["charts"] == []
+    text = result.content[0].text
+    assert text.startswith(answer)
+    assert "thread_id=t7" in text
+    assert "1. TransRápido: «¿TransRápido tiene servicios atrasados?»" in text
+    assert "2. Todos los transportistas: «servicios atrasados por transportista»" in text
+
+
+async def test_ask_returns_the_records_charts_as_structured_content():
+    supervisor = CannedSupervisor(
+        RunStatus.COMPLETED, "La mayoría llega a tiempo.", {"charts": [CHART]}
+    )
+    async with Client(_canned_server(supervisor)) as client:
+        result = await client.call_tool("ask", {"question": "distribución de ETA de hoy"})
+    content = result.structured_content
+    assert content["charts"] == [CHART]
+    assert content["clarification"] is None
+    assert result.content[0].text == "La mayoría llega a tiempo."

@@ -15,6 +15,7 @@ from miot_harness.nexo.freshness import as_datetime
 from miot_harness.observability import log_subscriber
 from miot_harness.schemas import (
     MAX_MESSAGE_CHARS,
+    Clarification,
     HarnessRunRecord,
     Identifier,
     RunContext,
@@ -29,8 +30,9 @@ MCP_USER = "mcp"
 ASK_DESCRIPTION = (
     "Pregunta en lenguaje natural (español) sobre la operación de última milla de Mintral. "
     "Ejecuta el harness completo (elección de herramienta y filtros, evidencia, frescura, "
-    "respuesta citada) y devuelve la respuesta, el plan y la frescura de los datos. "
-    "Use thread_id para continuar una conversación."
+    "respuesta citada) y devuelve la respuesta, el plan, la frescura de los datos y los "
+    "gráficos de la evidencia. Si la pregunta es ambigua o nombra algo que no existe, "
+    "devuelve opciones: envíe una con el mismo thread_id para continuar."
 )
 
 
@@ -99,7 +101,11 @@ def run_freshness(record: HarnessRunRecord) -> dict[str, Any]:
 
 
 def ask_structured_content(record: HarnessRunRecord) -> dict[str, Any]:
-    """The `ask` result: answer, plan, freshness and how the run ended."""
+    """The `ask` result: answer, plan, freshness, how the run ended, what it asks and charts.
+
+    `clarification` is set when the run ended `needs_input`; `charts` are the record's
+    chart specs, one per evidence item that has a meaningful chart.
+    """
     plan = record.artifacts.get("nexo_plan") or {}
     return {
         "run_id": record.run_id,
@@ -110,7 +116,26 @@ def ask_structured_content(record: HarnessRunRecord) -> dict[str, Any]:
         "answer": record.answer,
         "plan": plan.get("steps", []),
         "freshness": run_freshness(record),
+        "clarification": record.artifacts.get("clarification"),
+        "charts": record.artifacts.get("charts") or [],
     }
+
+
+def ask_text(record: HarnessRunRecord) -> str:
+    """The answer, then a clarification's options as questions to send on the same thread."""
+    text = record.answer or ""
+    found = record.artifacts.get("clarification")
+    if not found:
+        return text
+    options = Clarification.model_validate(found).options
+    if not options:
+        return text
+    lines = [f"Opciones (llame a {ASK_TOOL} con thread_id={record.thread_id} y una de estas):"]
+    lines += [
+        f"{number}. {option.label}: «{option.message}»"
+        for number, option in enumerate(options, start=1)
+    ]
+    return f"{text}\n\n" + "\n".join(lines)
 
 
 def _ask_tool() -> types.Tool:
@@ -176,7 +201,7 @@ def build_mcp_server(backend: McpBackend, settings: HarnessSettings) -> Server:
             request, tenant_id=tenant, user_id=MCP_USER, emitter=emitter
         )
         structured = ask_structured_content(record)
-        result = _success(record.answer or "", structured)
+        result = _success(ask_text(record), structured)
         result.is_error = record.status.value == "failed"
         return result
 
