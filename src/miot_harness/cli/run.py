@@ -98,6 +98,8 @@ def render_record(
     from rich.panel import Panel
     from rich.table import Table
 
+    from miot_harness.schemas import Clarification
+
     status_colour = {
         "completed": "green",
         "refused": "yellow",

@@ -1,0 +1,71 @@
+"""How `ask` and `demo` print a run: a clarification's question, options and how to send one."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from miot_harness.cli.run import render_record
+from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
+from miot_harness.settings import load_settings
+
+QUESTION_BACK = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
+CLARIFICATION = {
+    "reason": "unresolved_value",
+    "unresolved": [
+        {"filter": "transportista", "text": "Transportes Pepito", "suggestions": ["TransRápido"]}
+    ],
+    "options": [
+        {"label": "TransRápido", "message": "¿TransRápido tiene servicios atrasados?"},
+        {"label": "Todos", "message": "servicios atrasados de hoy por transportista"},
+    ],
+}
+
+
+def _printed(record: HarnessRunRecord) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=160, color_system=None, soft_wrap=True)
+    render_record(console, record, load_settings(), "Respuesta")
+    return out.getvalue()
+
+
+def _record(status: RunStatus, answer: str, artifacts: dict) -> HarnessRunRecord:
+    return HarnessRunRecord(
+        run_id="r1",
+        thread_id="hilo-42",
+        tenant_id="mintral",
+        user_id="cli",
+        route=HarnessRoute.NEXO_QUERY,
+        status=status,
+        message="¿Transportes Pepito tiene servicios atrasados?",
+        answer=answer,
+        artifacts=artifacts,
+    )
+
+
+def test_a_clarification_prints_its_question_and_numbered_options_to_send() -> None:
+    text = _printed(_record(RunStatus.NEEDS_INPUT, QUESTION_BACK, {"clarification": CLARIFICATION}))
+    assert "needs_input · ruta nexo_query" in text
+    assert "Transportes Pepito" in text and "¿Te refieres a…?" in text
+    assert (
+        "Sin coincidencia: Transportes Pepito (transportista); valores parecidos: TransRápido"
+        in text
+    )
+    first = text.index("1. TransRápido")
+    second = text.index("2. Todos")
+    assert first < second
+    assert (
+        "miot-harness ask '¿TransRápido tiene servicios atrasados?' --thread-id hilo-42"
+        in text[first:second]
+    )
+    assert (
+        "miot-harness ask 'servicios atrasados de hoy por transportista' --thread-id hilo-42"
+        in text
+    )
+
+
+def test_an_answer_without_a_clarification_prints_no_options() -> None:
+    text = _printed(_record(RunStatus.COMPLETED, "Hay **3** servicios atrasados.", {}))
+    assert "Hay 3 servicios atrasados." in text
+    assert "Opciones" not in text and "--thread-id" not in text
