@@ -67,11 +67,20 @@ def transaction_settings_sql(settings: HarnessSettings) -> str:
 async def read_only_transaction(
     conn: asyncpg.Connection, settings: HarnessSettings
 ) -> AsyncIterator[asyncpg.Connection]:
-    """`BEGIN READ ONLY`, then the validated search_path and both timeouts, all `SET LOCAL`."""
+    """`BEGIN READ ONLY`, then the validated search_path and both timeouts, all `SET LOCAL`.
+
+    One round trip opens it (asyncpg's `conn.transaction()` would send BEGIN on its own
+    first); COMMIT on success, ROLLBACK on any exception, cancellation included.
+    """
     statements = transaction_settings_sql(settings)
-    async with conn.transaction(readonly=True):
-        await conn.execute(statements)
+    try:
+        await conn.execute(f"BEGIN READ ONLY; {statements}")
         yield conn
+    except BaseException:
+        if not conn.is_closed() and conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
 
 
 @asynccontextmanager
