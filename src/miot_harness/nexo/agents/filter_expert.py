@@ -132,6 +132,14 @@ def _without_tool(
     return ask_for_tool(question, ranked, {}) if ranked else None
 
 
+def _speaks_of_something_else(
+    state: NexoState, question: str, vocabulary: DomainVocabulary
+) -> bool:
+    """A new question naming things the catalogue lacks, with no word of the operation
+    ("¿quién ganó el partido de Colo-Colo?"): whatever tool a model picked, it is off topic."""
+    return not state.get("last_plan") and not vocabulary.has_signal(question)
+
+
 def _resumed_step(resumed: Resumed, deps: NexoDeps, values: dict[str, Any]) -> NexoStep | None:
     tool = deps.registry.get(resumed.tool) if resumed.tool else None
     if tool is None:
@@ -226,6 +234,9 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         if first_turn
         else []
     )
+    if named and not resolved.unresolved and _speaks_of_something_else(state, question, vocabulary):
+        failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
+        return events.delta(failure=failure, next_action=None, turn_count=turn)
     unresolved = merge_unresolved(resolved.unresolved, named)
     if unresolved:
         return _clarify(ask_for_value(question, tool.name, resolved.args, unresolved), turn, events)
