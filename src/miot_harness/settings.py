@@ -69,6 +69,7 @@ class HarnessSettings(BaseSettings):
     nexo_freshness_warn_minutes: Minutes = 15
     nexo_freshness_refuse_minutes: Minutes = 120
     nexo_freshness_probe: str = "fn_dx_centro_control"
+    nexo_freshness_stamps: str = "fn_snapshot_stamps"
     nexo_turn_cap: Annotated[int, Field(ge=1, le=4)] = 4
     nexo_critic_enabled: bool = False
     nexo_supervisor_mode: Literal["rules"] = "rules"
@@ -119,7 +120,9 @@ class HarnessSettings(BaseSettings):
     max_connections: Annotated[int, Field(ge=1)] = 256
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
 
-    @field_validator("nexo_schema", "nexo_search_path", "nexo_freshness_probe")
+    @field_validator(
+        "nexo_schema", "nexo_search_path", "nexo_freshness_probe", "nexo_freshness_stamps"
+    )
     @classmethod
     def _identifier(cls, value: str) -> str:
         if not IDENTIFIER.match(value):
