@@ -146,6 +146,8 @@ def test_torre_de_control_stacks_every_class_by_comuna_within_its_region():
     for column in ("a_tiempo", "en_riesgo", "atrasado", "sin_eta"):
         assert drawn(spec, column) == [row[column] for row in TORRE_ROWS]
     assert encoded(spec) == {"comuna", "a_tiempo", "en_riesgo", "atrasado", "sin_eta"}
+    # Every panel shares one scale: the largest comuna's total from the evidence.
+    assert {axis["max"] for axis in option["xAxis"]} == {9}
     # One stack per region panel, four classes in each.
     assert len(option["series"]) == 8 and len({s["stack"] for s in option["series"]}) == 2
 

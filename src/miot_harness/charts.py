@@ -77,7 +77,9 @@ def _base(source: list[Row], height: int) -> Spec:
 
 
 def _value_axis(name: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "value", "name": name, "nameLocation": "middle", "nameGap": 28, **extra}
+    # Counts are whole numbers: no tick at 0.5 services.
+    axis = {"type": "value", "name": name, "nameLocation": "middle", "nameGap": 28}
+    return {**axis, "minInterval": 1, **extra}
 
 
 def _category_axis(**extra: Any) -> dict[str, Any]:
@@ -134,7 +136,10 @@ def eta_classes_by_place(rows: Sequence[Row]) -> Spec | None:
     for row in rows:
         regions.setdefault(str(row.get("region") or ""), []).append(row)
     datasets, grids, x_axes, y_axes, series, titles = [], [], [], [], [], []
-    top = 40
+    # One scale for every panel (the largest comuna's total), so regions compare at a glance.
+    totals = [row["servicios"] for row in rows if _number(row.get("servicios"))]
+    scale = {"max": max(totals)} if totals else {}
+    top = 64  # below the legend, which may wrap to two lines on a phone
     for index, (region, members) in enumerate(regions.items()):
         height = ROW_PX * len(members)
         datasets.append({"source": members})
@@ -144,7 +149,7 @@ def eta_classes_by_place(rows: Sequence[Row]) -> Spec | None:
             )
         grids.append({"left": 150, "right": 24, "top": top + 20, "height": height})
         x_axes.append(
-            _value_axis("Servicios" if index == len(regions) - 1 else "", gridIndex=index)
+            _value_axis("Servicios" if index == len(regions) - 1 else "", gridIndex=index, **scale)
         )
         y_axes.append(_category_axis(gridIndex=index, inverse=True))
         for eta in ETA_CLASSES:
