@@ -3,12 +3,14 @@
     uv run python benchmarks/bench_load.py [--clients 32] [--duration 120] [--warmup 15]
 
 Boots an embedded demo database in a temporary data directory and starts
-`uvicorn --factory miot_harness.api.app:create_app` on loopback with the offline model. A
+`uvicorn --factory miot_harness.api.server:create_app` on loopback with the offline model
+and the default admission settings (16 slots, at most 4 per user, a line of 64). A
 baseline of one client runs first, then a warm-up at full concurrency, then the measured
 phase: each client asks mixed questions (KPIs, a table, a count, the storytelling route)
 one after another with its key; Mintral's key is answered, the other tenant's is refused.
 
-Prints runs/s, p50, p95, errors and the server's resident memory after the warm-up and after
+Prints runs/s, p50, p95, errors, the p95 wait in the admission line and the server's
+resident memory after the warm-up and after
 the run, with ratios against the one-client baseline, then checks: 0 errors; every record
 belongs to the key's tenant and its events to its own run, `seq` contiguous from 1; no answer
 holds a number absent from its run's evidence (the evals `no_hallucination` scorer); memory
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from bench_api import start_server
+from bench_api import percentile, queue_wait_ms, start_server
 from rich.console import Console
 from rich.table import Table
 
@@ -87,6 +89,10 @@ class Phase:
         if len(latencies) < 2:
             return latencies[0] * 1000 if latencies else float("nan")
         return statistics.quantiles(latencies, n=100, method="inclusive")[q - 1] * 1000
+
+    def queue_wait_p95_ms(self) -> float:
+        waits = [queue_wait_ms(a.record.model_dump(mode="json")) for a in self.runs if a.record]
+        return percentile(waits, 95)
 
     @property
     def errors(self) -> list[str]:
@@ -191,7 +197,8 @@ def report(baseline: Phase, warmup: Phase, load: Phase, rss_warm: float, rss_aft
     table = Table(
         title="POST /runs through uvicorn on loopback, offline model, 2 keys of 2 tenants"
     )
-    columns = ["phase", "clients", "runs", "runs/s", "p50 ms", "p95 ms", "errors"]
+    columns = ["phase", "clients", "runs", "runs/s", "p50 ms", "p95 ms", "queue wait p95 ms"]
+    columns += ["errors"]
     columns += ["violations", "runs/s vs 1", "p50 vs 1", "p95 vs 1"]
     for column in columns:
         table.add_column(column, justify="right")
@@ -203,6 +210,7 @@ def report(baseline: Phase, warmup: Phase, load: Phase, rss_warm: float, rss_aft
             f"{phase.runs_per_s:.1f}",
             f"{phase.percentile_ms(50):.0f}",
             f"{phase.percentile_ms(95):.0f}",
+            f"{phase.queue_wait_p95_ms():.0f}",
             str(len(phase.errors)),
             str(len(phase.violations)),
             _ratio(phase.runs_per_s, baseline.runs_per_s),
@@ -245,7 +253,6 @@ async def main_async(clients: int, duration_s: float, warmup_s: float, root: Pat
             "MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(connection.db_scripts_root),
             "MIOT_HARNESS_NEXO_DB_ALIAS": connection.alias,
             "MIOT_HARNESS_MODEL": "offline",
-            "MIOT_HARNESS_MAX_CONCURRENT_RUNS": str(clients),
         }
         process, url = start_server(env, root / "uvicorn.log")
         try:
