@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from miot_harness.evals.numbers import answer_numbers, evidence_numbers, is_supported
+from miot_harness.evidence_table import render_table, table_columns
 from miot_harness.models.offline import OfflineChatModel
-from miot_harness.models.offline.synthesizer import table_columns
 from miot_harness.models.seat_protocol import AnalystVerdict, CriticReport
 from offline.prompts import (
     analyst_messages,
@@ -55,21 +57,26 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
     assert "- **Tasa cumplimiento**: 91,5 %" in text
     assert "n_" not in text and "pct" not in text
     assert "datos actualizados a las 08:48, hace 7 min" in text
-    assert "\n\nFiltros: region=Metropolitana." in text  # not glued to the last bullet
+    # A headline sentence with the filter in words, then the list after a blank line.
+    assert text.startswith("En Metropolitana: críticos **14**, ETA riesgo **37**")
+    assert "**37**.\n\n- **" in text
     assert "⚠️" not in text
 
 
 def test_table_shows_rows_and_the_total():
-    text = answer([TABLE])
+    text = "\n".join(render_table(TABLE["output"]["rows"], 63))
     assert "| Código | Cliente | Notas |" in text  # identifiers, labels, then free text
     assert "| SV-0000012 | Andes Market |" in text
     assert "_Mostrando 2 de 63._" in text
+    # The offline answer says the total; the harness appends the rows as this table.
+    assert answer([TABLE]).startswith("Cola crítica: **63** en total.")
+    assert "|" not in answer([TABLE])
 
 
 def test_the_title_comes_from_the_tool_description_when_the_evidence_carries_it():
-    assert answer([TABLE]).startswith("**Cola crítica**")  # the name, made readable
+    assert answer([TABLE]).startswith("Cola crítica")  # the name, made readable
     titled = {**TABLE, "title": "Cola crítica de servicios"}
-    assert answer([titled]).startswith("**Cola crítica de servicios**")
+    assert answer([titled]).startswith("Cola crítica de servicios")
 
 
 def test_table_times_are_local_and_percentages_chilean():
@@ -77,15 +84,14 @@ def test_table_times_are_local_and_percentages_chilean():
         {"codigo": "SV-0000012", "eta": "2026-11-25T14:51:00+00:00", "pct_a_tiempo": "85.3"},
         {"codigo": "SV-0000013", "eta": "2026-11-25 15:05:00+00:00", "pct_a_tiempo": "70"},
     ]
-    table = evidence_item("coordinador_torre_control", {"rows": rows, "total_count": 2})
-    text = answer([table])
+    text = "\n".join(render_table(rows, 2, ZoneInfo("America/Santiago")))
     assert "| Código | % a tiempo | ETA |" in text
     assert "| SV-0000012 | 85,3 % | 25-11 11:51 |" in text
     assert "| SV-0000013 | 70,0 % | 25-11 12:05 |" in text
 
 
 def test_scalar_is_one_sentence():
-    assert "Resultado: **1.287**." in answer([SCALAR])
+    assert answer([SCALAR]).startswith("Hay **1.287** servicios.")
 
 
 def test_stale_data_is_flagged():
@@ -266,6 +272,7 @@ def test_critic_accepts_the_age_and_row_count_it_did_not_read_in_the_data():
     )
     text = answer([table])
     assert "hace 27 min" in text
-    assert "_Mostrando 12 de 40._" in text
+    assert "**40** en total" in text
+    assert "_Mostrando 12 de 40._" in "\n".join(render_table(rows, 40))
     report = MODEL.invoke(critic_messages("cola", [table], text)).content
     assert CriticReport.model_validate_json(report) == CriticReport(ok=True, concerns=[])

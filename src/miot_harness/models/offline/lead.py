@@ -18,7 +18,7 @@ from miot_harness.wording import is_percent, label, plural, value_text, value_wo
 COUNT_PREFIX = "n_"
 TOTAL_PREFIX = "total"
 # Title openings that only say "how many": the noun after them is what is counted.
-_COUNT_TITLES = ("cantidad de ", "número de ", "numero de ", "total de ", "conteo de ")
+_COUNT_TITLES = ("cantidad de ", "número de ", "numero de ", "total de ", "conteo de ", "conteo ")
 # Filters that describe the servicios themselves (adjectives) rather than where they are.
 _ADJECTIVES = ("eta_clasificacion", "estado")
 _PREPOSITIONS = {
@@ -35,6 +35,7 @@ _PREPOSITIONS = {
 }
 _SKIPPED_ARGS = {"limit", "offset", "fecha_desde", "fecha_hasta", "fecha_tipo", "codigo"}
 _MAX_TIES = 10
+_HEADLINE_KEYS = 5
 
 
 def _day(value: Any) -> date | None:
@@ -101,6 +102,11 @@ def _noun(title: str | None, fallback: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _lower_first(text: str) -> str:
+    """ "Tasa cumplimiento" -> "tasa cumplimiento"; "ETA riesgo" keeps its acronym."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
 def _shown(value: Any, key: str, zone: tzinfo | None) -> str:
     text = value_text(value, key, zone)
     return text if text is not None else value_words(str(value))
@@ -120,21 +126,19 @@ def count_sentence(item: Evidence, value: Any, today: date | None, fallback: str
 
 
 def _entity(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """The column naming each row (a code, else the finest leading name) and its context."""
+    """The column naming each row (a code, else the most varied name) and the names that
+    tell rows apart beside it (a name equal on every row, often a filter, is left out)."""
     keys = row_keys(rows)
     kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
     codes = [k for k in keys if kinds[k] == ColumnKind.CODE]
     if codes:
         return codes[0], []
-    leading: list[str] = []
-    for key in keys:
-        if kinds[key] not in (ColumnKind.NAME, ColumnKind.ENUM):
-            break
-        leading.append(key)
-    if not leading:
-        named = [k for k in keys if kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)]
-        return (named[0], []) if named else (keys[0], [])
-    return leading[-1], leading[:-1]
+    names = [k for k in keys if kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)]
+    if not names:
+        return keys[0], []
+    variety = {k: len({repr(row.get(k)) for row in rows}) for k in names}
+    entity = max(names, key=lambda k: variety[k])
+    return entity, [k for k in names if k != entity and (variety[k] > 1 or len(rows) == 1)]
 
 
 def _item_name(row: dict[str, Any], entity: str, context: list[str]) -> str:
@@ -155,7 +159,9 @@ def ranking_sentence(item: Evidence, zone: tzinfo | None, today: date | None) ->
     if is_percent(column):
         measure = f"{'mayor' if direction == 'desc' else 'menor'} {label(column)}"
     else:
-        measure = f"{'más' if direction == 'desc' else 'menos'} {plural(label(column).lower())}"
+        measure = (
+            f"{'más' if direction == 'desc' else 'menos'} {plural(_lower_first(label(column)))}"
+        )
     filters = filters_in_words(item.args, today)
     subject = label(entity)
     head = f"{subject} con {measure}" + (f" ({filters})" if filters else "")
@@ -165,6 +171,9 @@ def ranking_sentence(item: Evidence, zone: tzinfo | None, today: date | None) ->
     text = f"{head}: {names[0]}"
     if len(names) > 1:
         text += ", en empate con " + ", ".join(names[1:])
+    tied = item.output.get("tied_rows")
+    if isinstance(tied, int) and tied > len(names):
+        text += f" ({_shown(tied, '', None)} empatados con ese valor; la tabla los lista)"
     total = item.total
     if isinstance(total, int):
         noun = plural(subject.lower()) if " " not in subject else "en total"
@@ -196,7 +205,7 @@ def _headline_keys(data: dict[str, Any]) -> list[str]:
     totals = [k for k in numeric if k.startswith(TOTAL_PREFIX)]
     percents = [k for k in numeric if is_percent(k)]
     counts = [k for k in numeric if k.startswith(COUNT_PREFIX) and k not in percents]
-    return [*totals, *percents, *counts]
+    return [*totals, *percents, *counts][:_HEADLINE_KEYS]
 
 
 def kpi_sentence(item: Evidence, data: dict[str, Any], today: date | None) -> str | None:
@@ -205,7 +214,7 @@ def kpi_sentence(item: Evidence, data: dict[str, Any], today: date | None) -> st
     if not keys:
         return None
     filters = filters_in_words(item.args, today)
-    parts = [f"{label(k).lower()} **{_shown(data[k], k, None)}**" for k in keys]
+    parts = [f"{_lower_first(label(k))} **{_shown(data[k], k, None)}**" for k in keys]
     opening = filters[:1].upper() + filters[1:] if filters else "En resumen"
     return f"{opening}: {', '.join(parts)}."
 
@@ -235,11 +244,12 @@ def detail_sentence(data: dict[str, Any], zone: tzinfo | None) -> str | None:
     last = _last(timeline or [])
     if last is not None:
         when = next((value_text(v, k, zone) for k, v in last.items() if value_text(v, k, zone)), "")
-        what = " — ".join(
+        texts = [
             value_words(str(v)) if k == "tipo" else str(v)
             for k, v in last.items()
             if isinstance(v, str) and not value_text(v, k, zone)
-        )
+        ]
+        what = max(texts, key=len, default="")
         parts.append(f"último evento: {what} ({when})")
     people = [
         f"{label(k).lower()} {record[k]}" for k in ("transportista", "conductor") if record.get(k)

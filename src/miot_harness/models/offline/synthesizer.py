@@ -31,7 +31,7 @@ MAX_ITEMS = 5
 # Output keys that describe the result rather than answer the question.
 _META_KEYS = {
     "source", "layer", "domain", "truncated", "total_count", "rows", "data", "value",
-    "order_by", "ranked_rows",
+    "order_by", "ranked_rows", "tied_rows",
 }  # fmt: skip
 
 

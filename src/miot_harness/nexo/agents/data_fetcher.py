@@ -8,7 +8,7 @@ from miot_harness.events import EventSink
 from miot_harness.nexo.agents.deps import NexoDeps
 from miot_harness.nexo.agents.events import NodeEvents
 from miot_harness.nexo.agents.freshness import freshness_level
-from miot_harness.nexo.agents.row_order import rows_for_model, sort_rows
+from miot_harness.nexo.agents.row_order import leaders, rows_for_model, sort_rows
 from miot_harness.nexo.contract import LIMIT_ARGUMENT, OFFSET_ARGUMENT
 from miot_harness.nexo.state import NexoEvidence, NexoFailure, NexoState, NexoStep
 from miot_harness.schemas import RunContext
@@ -42,7 +42,8 @@ def build_evidence(
         wanted = step.args.get(LIMIT_ARGUMENT)
         rows = ranked[:wanted] if isinstance(wanted, int) else ranked
         shown = rows_for_model(rows, step.order_by, deps.settings.nexo_truncation_rows)
-        output |= {"rows": shown, "truncated": len(shown) < (total or 0)}
+        tied = len(leaders(rows, step.order_by.column))
+        output |= {"rows": shown, "truncated": len(shown) < (total or 0), "tied_rows": tied}
     level, _ = freshness_level(result.metadata.refreshed_at, deps.clock(), deps.settings)
     return NexoEvidence(
         tool=step.tool,

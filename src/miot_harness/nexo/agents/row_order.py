@@ -8,6 +8,8 @@ from typing import Any
 from miot_harness.schemas import OrderBy
 
 Row = dict[str, Any]
+# Ties a model reads beyond its row cap: enough to name them, never a whole table.
+MAX_TIES = 10
 
 
 def _sortable(value: Any) -> tuple[int, float | str]:
@@ -43,6 +45,7 @@ def leaders(rows: Sequence[Row], column: str) -> list[Row]:
 
 
 def rows_for_model(rows: Sequence[Row], order_by: OrderBy, cap: int) -> list[Row]:
-    """The top `cap` rows, plus any row tied with the first, so a model can name every tie."""
+    """The top `cap` rows, plus rows tied with the first (up to `MAX_TIES`), so a model can
+    name the ties; how many there are in all is stated apart (`tied_rows`)."""
     tied = leaders(rows, order_by.column)
-    return list(rows[: max(cap, len(tied))])
+    return list(rows[: max(cap, min(len(tied), MAX_TIES))])

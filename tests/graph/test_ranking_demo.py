@@ -1,0 +1,201 @@
+"""Superlatives over every row, on the demo database: for each ranking tool the test finds
+the answer itself from ALL rows of a direct call of the function, then checks that the
+answer's prose (before any table) names that item, every tie, and its value — with the
+offline model, and with a scripted provider model through the local stub, which reads only
+the sorted top rows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from miot_harness.evals.numbers import answer_numbers, evidence_numbers, is_supported
+from miot_harness.models.seat_protocol import read_json_section
+from miot_harness.runtime import HarnessRuntime, open_runtime
+from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
+from miot_harness.settings import HarnessSettings
+from miot_harness.wording import value_text, value_words
+from provider_stub import ANTHROPIC_PATH, ProviderStub, anthropic_message
+
+ZONE = ZoneInfo("America/Santiago")
+TABLE_START = "\n\n**"  # the harness's tables follow the prose under a bold title
+READY = '{"verdict": "ready", "reason": "basta"}'
+
+
+@dataclass(frozen=True)
+class Ranking:
+    question: str
+    tool: str
+    column: str
+    direction: str
+    names: tuple[str, ...]  # the columns that name a row, finest first
+
+
+RANKINGS = [
+    Ranking("¿Cuál es la comuna con más servicios atrasados hoy?", "coordinador_torre_control",
+            "atrasado", "desc", ("comuna",)),
+    Ranking("¿Qué transportista tuvo el peor cumplimiento en los últimos 30 días?",
+            "coordinador_rendimiento_transportista", "pct_a_tiempo", "asc", ("transportista",)),
+    Ranking("¿Qué centro tiene la mayor brecha de capacidad esta semana?",
+            "coordinador_dimensionamiento", "brecha_capacidad", "desc",
+            ("centro", "transportista")),
+    Ranking("¿Qué servicio de la cola crítica tiene más intentos?", "coordinador_cola_critica",
+            "intentos", "desc", ("codigo",)),
+    Ranking("¿Qué clasificación de ETA tiene más servicios hoy?",
+            "coordinador_eta_distribucion", "servicios", "desc", ("eta_clasificacion",)),
+]  # fmt: skip
+IDS = [r.tool.removeprefix("coordinador_") for r in RANKINGS]
+NAMED_TIES = 10
+
+
+@pytest.fixture(scope="module")
+async def offline_runtime(demo_db, tmp_path_factory) -> AsyncIterator[HarnessRuntime]:
+    settings = HarnessSettings(
+        data_dir=tmp_path_factory.mktemp("ranking"), nexo_dsn=demo_db.harness_dsn
+    )
+    async with open_runtime(settings) as booted:
+        yield booted
+
+
+async def ask(runtime: HarnessRuntime, question: str) -> HarnessRunRecord:
+    return await runtime.supervisor.run(
+        UserRequest(message=question), tenant_id="mintral", user_id="ana"
+    )
+
+
+async def all_rows(dsn: str, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every row of the function for the plan's filters, read directly (no harness)."""
+    function = "fn_dx_" + tool.removeprefix("coordinador_")
+    given = {k: v for k, v in args.items() if k not in ("limit", "offset")}
+    values = [date.fromisoformat(v) if k.startswith("fecha_d") or k == "fecha_hasta" else v
+              for k, v in given.items()]  # fmt: skip
+    named = ", ".join(f"p_{key} => ${n}" for n, key in enumerate(given, start=1))
+    sql = f"SELECT * FROM nexo.{function}({named}{', ' if named else ''}p_limit => 100000)"
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [dict(record) for record in await conn.fetch(sql, *values)]
+    finally:
+        await conn.close()
+
+
+def superlative(rows: list[dict[str, Any]], ranking: Ranking) -> list[dict[str, Any]]:
+    """The best row by the ranking's column and every row tied with it (nulls never win)."""
+    present = [row for row in rows if row[ranking.column] is not None]
+    pick = max if ranking.direction == "desc" else min
+    best = pick(row[ranking.column] for row in present)
+    return [row for row in present if row[ranking.column] == best]
+
+
+def prose(answer: str) -> str:
+    return answer.split(TABLE_START, 1)[0]
+
+
+def shown(value: Any, column: str) -> str:
+    number = float(value) if not isinstance(value, int) else value
+    return value_text(number, column) or str(value)
+
+
+def check_prose_names_the_superlative(
+    record: HarnessRunRecord, ranking: Ranking, rows: list[dict[str, Any]]
+) -> None:
+    text = prose(record.answer)
+    winners = superlative(rows, ranking)
+    named = winners if len(winners) <= NAMED_TIES else winners[:NAMED_TIES]
+    for row in named:
+        name = value_words(str(row[ranking.names[0]]))
+        assert f"**{name}**" in text, (name, text)
+    assert shown(winners[0][ranking.column], ranking.column) in text, text
+    if len(winners) > NAMED_TIES:
+        assert f"{len(winners)} empatados" in text, text
+    assert "|" not in text  # the sentence comes before any table
+
+
+@pytest.mark.parametrize("ranking", RANKINGS, ids=IDS)
+async def test_the_offline_model_names_the_superlative_over_every_row(
+    offline_runtime: HarnessRuntime, demo_db, ranking: Ranking
+):
+    record = await ask(offline_runtime, ranking.question)
+
+    assert record.status is RunStatus.COMPLETED, record.answer
+    [step] = record.artifacts["nexo_plan"]["steps"]
+    assert step["tool"] == ranking.tool
+    assert step["order_by"] == {"column": ranking.column, "direction": ranking.direction}
+    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
+    check_prose_names_the_superlative(record, ranking, rows)
+    [evidence] = record.artifacts["evidence"]
+    assert evidence["order_by"] == step["order_by"]
+    assert evidence["ranked_rows"] == len(rows) == evidence["total_count"]
+    # A person sees the whole ranking, in its order; every number is an evidence value.
+    assert record.answer.count("\n| ") == len(rows) + 2  # header, rule, every row
+    known = list(evidence_numbers(record.artifacts["evidence"], ZONE))
+    known += [float(n) for n in range(61)]  # refresh clock and age
+    unsupported = [n.text for n in answer_numbers(record.answer) if not is_supported(n, known)]
+    assert unsupported == []
+
+
+@pytest.fixture(scope="module")
+def stub() -> Any:
+    with ProviderStub() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def provider_runtime(demo_db, stub, tmp_path_factory) -> AsyncIterator[HarnessRuntime]:
+    settings = HarnessSettings(
+        data_dir=tmp_path_factory.mktemp("ranking-provider"),
+        nexo_dsn=demo_db.harness_dsn,
+        model="claude-test-model",
+        anthropic_api_key="test-key",
+        anthropic_base_url=stub.base_url,
+        _env_file=None,
+    )
+    async with open_runtime(settings) as booted:
+        yield booted
+
+
+@pytest.mark.usefixtures("no_provider_environment")
+@pytest.mark.parametrize("ranking", RANKINGS, ids=IDS)
+async def test_a_provider_model_reads_the_sorted_top_rows_and_names_the_superlative(
+    provider_runtime: HarnessRuntime, offline_runtime: HarnessRuntime, stub, demo_db, ranking
+):
+    # The plan the offline model made for the same question gives the filters to script.
+    planned = await ask(offline_runtime, ranking.question)
+    args = planned.artifacts["nexo_plan"]["steps"][0]["args"]
+    rows = await all_rows(demo_db.harness_dsn, ranking.tool, args)
+    tied = superlative(rows, ranking)
+    winners = tied[:NAMED_TIES]
+    value = shown(winners[0][ranking.column], ranking.column)
+    names = ", ".join(f"**{value_words(str(r[ranking.names[0]]))}**" for r in winners)
+    if len(tied) > NAMED_TIES:
+        names += f" ({len(tied)} empatados)"
+    order = {"column": ranking.column, "direction": ranking.direction}
+    before = len(stub.requests)
+    stub.enqueue(
+        anthropic_message(text="Ranking.", tool=(ranking.tool, {**args, "order_by": order})),
+        anthropic_message(text=READY),
+        anthropic_message(text=f"El primero es {names} con {value}. Datos al día."),
+    )
+
+    record = await ask(provider_runtime, ranking.question)
+
+    assert record.status is RunStatus.COMPLETED, record.answer
+    assert record.artifacts["nexo_plan"]["steps"][0]["order_by"] == order
+    planner, _, writer = [r.body for r in stub.requests[before:] if r.path == ANTHROPIC_PATH]
+    tool = next(t for t in planner["tools"] if t["name"] == ranking.tool)
+    assert ranking.column in tool["input_schema"]["properties"]["order_by"]["properties"][
+        "column"]["enum"]  # fmt: skip
+    [evidence] = read_json_section(writer["system"][1]["text"], "Evidencia")
+    seen = evidence["output"]["rows"]
+    # The model read the top rows by the order (and the ties), never the function's order.
+    assert 1 <= len(seen) <= max(5, NAMED_TIES)
+    assert [row[ranking.column] for row in seen] == sorted(
+        (row[ranking.column] for row in seen), reverse=ranking.direction == "desc"
+    )
+    assert {str(r[ranking.names[0]]) for r in winners} <= {str(r[ranking.names[0]]) for r in seen}
+    check_prose_names_the_superlative(record, ranking, rows)
