@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shlex
 import sys
 import time
@@ -306,6 +307,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     data_dir: DataDir = None,
     verbose: Verbose = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes [default: the number of cores with a shared "
+            "MIOT_HARNESS_STORE_DSN, else 1].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (and the operator page) with uvicorn."""
     import uvicorn
@@ -321,10 +331,40 @@ def serve(
     except OpenServerRefused as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    count = workers or (1 if demo else default_workers(settings))
+    if count == 1:
+        uvicorn.run(
+            create_app(settings, demo=demo),
+            host=host,
+            port=port,
+            log_level="info",
+            **uvicorn_limits(settings),
+        )
+        return
+    if demo:
+        typer.echo("--demo serves one worker: the embedded database is per process", err=True)
+        raise typer.Exit(2)
+    if settings.store_dsn is None:
+        typer.echo(
+            f"warning: {count} workers share one SQLite store; its writer lock serialises "
+            "them (set MIOT_HARNESS_STORE_DSN to share a PostgreSQL store)",
+            err=True,
+        )
+    # Each worker process builds its app from the environment; the data directory chosen
+    # here goes with it.
+    os.environ["MIOT_HARNESS_DATA_DIR"] = str(settings.data_dir)
     uvicorn.run(
-        create_app(settings, demo=demo),
+        "miot_harness.api.server:create_app",
+        factory=True,
+        workers=count,
         host=host,
         port=port,
         log_level="info",
         **uvicorn_limits(settings),
     )
+
+
+def default_workers(settings: HarnessSettings) -> int:
+    """One worker per core when the run store is shared PostgreSQL, else one: a SQLite store
+    lives on one machine and its single writer would serialise the workers anyway."""
+    return (os.cpu_count() or 1) if settings.store_dsn is not None else 1
