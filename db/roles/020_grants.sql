@@ -34,6 +34,7 @@ GRANT EXECUTE ON FUNCTION
     nexo.servicios_filtrados(date, date, text, text, text, text, text, text, text, text, text,
         text, text, text, boolean, text),
     nexo.fn_dx_catalogo(),
+    nexo.fn_snapshot_stamps(),
     story.fn_delivery_metrics(date, date, text, text, text),
     story.fn_workflow_events(text, date, date, integer)
 TO harness;

@@ -122,6 +122,7 @@ BEGIN
     PERFORM nexo.fn_dx_conteo_servicios();
     PERFORM nexo.fn_dx_servicio_detalle('SV-0000001');
     PERFORM nexo.fn_dx_catalogo();
+    PERFORM * FROM nexo.fn_snapshot_stamps();
     PERFORM * FROM story.fn_delivery_metrics(NULL, NULL);
     PERFORM * FROM story.fn_workflow_events(p_limit => 1);
 END

@@ -110,6 +110,18 @@ $$;
 COMMENT ON FUNCTION nexo.fn_refresh_pod() IS
 'Reconstruye el snapshot de POD (job del dueño; nunca una herramienta).';
 
+-- Stamp-only: what a result without its own refreshed_at_* is judged by. Not named fn_dx_*,
+-- so it never becomes a tool; one indexed row instead of a KPI query.
+CREATE FUNCTION nexo.fn_snapshot_stamps()
+RETURNS TABLE (refreshed_at_servicios timestamptz)
+LANGUAGE sql STABLE
+SET search_path = nexo, pg_catalog, pg_temp
+AS $$
+    SELECT r.refreshed_at FROM nexo.snapshot_refresh r WHERE r.snapshot = 'servicios'
+$$;
+COMMENT ON FUNCTION nexo.fn_snapshot_stamps() IS
+'Sellos de refresco de los snapshots, para resultados sin refreshed_at propio (nunca una herramienta).';
+
 CREATE FUNCTION nexo.fn_refresh_all() RETURNS timestamptz
 LANGUAGE plpgsql VOLATILE
 SET search_path = nexo, pg_catalog, pg_temp

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from miot_harness.nexo.freshness import probe_refreshed_at
+from miot_harness.nexo.freshness import probe_refreshed_at, resolve_stamp_source
 from miot_harness.nexo.introspect import SkippedFunction, describe_catalog, fetch_catalog
 from miot_harness.nexo.pool import UnsafeSearchPathError, read_only_transaction
 from miot_harness.nexo.tool_factory import UNAVAILABLE_ERRORS, build_nexo_tools
@@ -85,13 +85,14 @@ async def _boot(
 ) -> NexoBootResult:
     async with pool.acquire() as conn, read_only_transaction(conn, settings):
         refreshed_at = await _checks(conn, settings)
+        stamps = await resolve_stamp_source(conn, settings)
         catalog = await fetch_catalog(conn, settings.nexo_schema)
     result = describe_catalog(catalog, settings)
     if not result.descriptors:
         raise BootRefusal(
             f"no fn_dx_* function of {settings.nexo_schema} can become a tool for this role"
         )
-    tools = build_nexo_tools(result.descriptors, pool, settings)
+    tools = build_nexo_tools(result.descriptors, pool, settings, stamps)
     taken = [tool.name for tool in tools if tool.name in registry]
     if taken:
         raise BootRefusal(f"tool name(s) already registered: {', '.join(taken)}")

@@ -14,7 +14,7 @@ from pydantic_core import to_jsonable_python
 
 from miot_harness.nexo.bulk import collector_paused
 from miot_harness.nexo.contract import LIMIT_ARGUMENT
-from miot_harness.nexo.freshness import oldest_refreshed_at, probe_refreshed_at
+from miot_harness.nexo.freshness import StampSource, oldest_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
 from miot_harness.nexo.pool import read_only_transaction
 from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
@@ -98,12 +98,20 @@ class TableRead:
 
 
 async def read_table(
-    conn: asyncpg.Connection, sql: str, values: list[Any], settings: HarnessSettings
+    conn: asyncpg.Connection,
+    sql: str,
+    values: list[Any],
+    settings: HarnessSettings,
+    stamps: StampSource | None = None,
 ) -> TableRead:
-    """Run a TABLE call in the caller's transaction; stamps from the probe when rows have none."""
+    """Run a TABLE call in the caller's transaction; stamps from `stamps` when rows have none.
+
+    Without a resolved stamp source the probe is called, which every database has.
+    """
     records = await conn.fetch(sql, *values)
     rows = [_plain_row(record) for record in records]
-    refreshed_at = oldest_refreshed_at(rows) or await probe_refreshed_at(conn, settings)
+    source = stamps or StampSource.probe(settings)
+    refreshed_at = oldest_refreshed_at(rows) or await source.read(conn)
     total = len(rows)
     if records and TOTAL_COUNT_COLUMN in records[0]:
         total = int(records[0][TOTAL_COUNT_COLUMN] or 0)
@@ -111,10 +119,18 @@ async def read_table(
 
 
 class NexoTool(HarnessTool):
-    """Calls its function with named, bound arguments inside a read-only transaction."""
+    """Calls its function with named, bound arguments inside a read-only transaction.
+
+    A result without its own `refreshed_at_*` reads them from `stamps` (the boot resolves
+    the cheapest source; the probe when none is given).
+    """
 
     def __init__(
-        self, descriptor: FunctionDescriptor, pool: asyncpg.Pool, settings: HarnessSettings
+        self,
+        descriptor: FunctionDescriptor,
+        pool: asyncpg.Pool,
+        settings: HarnessSettings,
+        stamps: StampSource | None = None,
     ) -> None:
         super().__init__(
             descriptor.tool_name,
@@ -126,6 +142,7 @@ class NexoTool(HarnessTool):
         self.descriptor = descriptor
         self._pool = pool
         self._settings = settings
+        self._stamps = stamps or StampSource.probe(settings)
         self._function = (
             f"{quote_identifier(descriptor.schema)}.{quote_identifier(descriptor.function)}"
         )
@@ -206,7 +223,7 @@ class NexoTool(HarnessTool):
         )
 
     async def _table(self, conn: asyncpg.Connection, sql: str, values: list[Any]) -> ToolResult:
-        table = await read_table(conn, sql, values, self._settings)
+        table = await read_table(conn, sql, values, self._settings, self._stamps)
         shown = table.rows[: self._settings.nexo_truncation_rows]
         metadata = self._metadata(table.refreshed_at, len(shown) < table.total)
         output = self.output_model(rows=shown, total_count=table.total, **metadata.model_dump())
@@ -222,7 +239,7 @@ class NexoTool(HarnessTool):
         if self.descriptor.return_kind == "json" and isinstance(value, str):
             value = json.loads(value)
         value = _plain_value(value)
-        refreshed_at = oldest_refreshed_at(value) or await probe_refreshed_at(conn, self._settings)
+        refreshed_at = oldest_refreshed_at(value) or await self._stamps.read(conn)
         metadata = self._metadata(refreshed_at, False)
         key = "data" if self.descriptor.return_kind == "json" else "value"
         output = self.output_model(**{key: value}, **metadata.model_dump())
@@ -231,18 +248,24 @@ class NexoTool(HarnessTool):
 
 
 def build_nexo_tool(
-    descriptor: FunctionDescriptor, pool: asyncpg.Pool, settings: HarnessSettings
+    descriptor: FunctionDescriptor,
+    pool: asyncpg.Pool,
+    settings: HarnessSettings,
+    stamps: StampSource | None = None,
 ) -> NexoTool:
     """The governed tool for one introspected function."""
-    return NexoTool(descriptor, pool, settings)
+    return NexoTool(descriptor, pool, settings, stamps)
 
 
 def build_nexo_tools(
-    descriptors: list[FunctionDescriptor], pool: asyncpg.Pool, settings: HarnessSettings
+    descriptors: list[FunctionDescriptor],
+    pool: asyncpg.Pool,
+    settings: HarnessSettings,
+    stamps: StampSource | None = None,
 ) -> list[NexoTool]:
     """Every descriptor's tool, built in one pass with the collector paused."""
     with collector_paused():
-        return [build_nexo_tool(descriptor, pool, settings) for descriptor in descriptors]
+        return [build_nexo_tool(descriptor, pool, settings, stamps) for descriptor in descriptors]
 
 
 def catalogue_entry(tool: HarnessTool) -> dict[str, Any]:
