@@ -158,7 +158,8 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     assert await page.locator(".turn").count() == 0
     await ask(page, "rendimiento de transportistas de la semana")
     threads = page.locator("#threads .thread")
-    await page.wait_for_function("document.querySelectorAll('#threads .thread').length === 2")
+    # (Locators, not wait_for_function: the page's policy forbids the eval it would need.)
+    await threads.nth(1).wait_for()
     # Newest first, each with its first question and a time.
     questions = await threads.locator(".thread-question").all_inner_texts()
     assert questions == [
@@ -169,7 +170,7 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     assert await threads.nth(0).get_attribute("aria-current") == "true"
 
     await threads.nth(1).locator("button").click()
-    await page.wait_for_function("document.querySelectorAll('.turn .turn-meta').length === 2")
+    await page.locator(".turn").nth(1).locator(".turn-meta").wait_for()
     assert await page.locator(".turn .question").all_inner_texts() == [
         "resumen del centro de control de hoy",
         "distribución de ETA de hoy",
@@ -181,7 +182,7 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     reopened = await page.context.new_page()
     await reopened.goto(server + "/")
     await enter_key(reopened, key)
-    await reopened.wait_for_function("document.querySelectorAll('.turn .turn-meta').length === 2")
+    await reopened.locator(".turn").nth(1).locator(".turn-meta").wait_for()
     assert (await reopened.locator(".turn .question").all_inner_texts())[0] == (
         "resumen del centro de control de hoy"
     )

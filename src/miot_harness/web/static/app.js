@@ -618,7 +618,9 @@ function saveKey(event) {
   event.preventDefault();
   const key = $("api-key").value.trim();
   if (!key) return;
-  const changed = key !== apiKey();
+  // Another user's key starts afresh; a first key in a new tab reopens the saved thread,
+  // which the server shows only to its owner.
+  const changed = Boolean(apiKey()) && key !== apiKey();
   sessionStorage.setItem(KEY_STORAGE, key);
   $("key-form").hidden = true;
   if (changed) clearThread();
