@@ -9,13 +9,17 @@ from miot_harness.evals.observation import RunObservation, ToolCall
 from miot_harness.evals.outcome import ExampleResult, aggregate
 from miot_harness.evals.scorers import (
     Usage,
+    score_clarified_when_unresolved,
+    score_false_refusal,
     score_filter_sanity,
     score_freshness_citation,
     score_latency_ms,
     score_model_usage,
     score_no_hallucination,
+    score_no_silent_widening,
     score_refusal,
     score_route,
+    score_status,
     score_tool_selection,
 )
 
@@ -201,3 +205,65 @@ def test_aggregate_rates_and_tags():
     assert aggregates["passed_all"] == 2
     assert aggregates["by_tag"]["kpi"] == {"examples": 2, "passed_all": 1}
     assert aggregates["by_tag"]["tenant"] == {"examples": 1, "passed_all": 1}
+    unreported = {"passed": 0, "applicable": 0, "rate": None}
+    assert aggregates["metrics"]["false_refusal"] == unreported
+
+
+ASKED_CARRIER = {
+    "reason": "unresolved_value",
+    "unresolved": [{"filter": "transportista", "text": "Transportes Pepito",
+                    "suggestions": ["TransRápido"]}],
+    "options": [{"label": "TransRápido", "message": "¿TransRápido tiene atrasos?"}],
+}  # fmt: skip
+COLA = "coordinador_cola_critica"
+
+
+def test_status_pass_and_fail():
+    assert score_status("needs_input", obs(status="needs_input")).passed is True
+    assert score_status("needs_input", obs(status="completed")).passed is False
+
+
+def test_clarified_when_unresolved_pass_and_fail():
+    asked = obs(status="needs_input", clarification=ASKED_CARRIER, refresh_stamps=[])
+    verdict = score_clarified_when_unresolved(
+        "needs_input", "unresolved_value", ["transportista"], asked
+    )
+    assert verdict.passed is True
+    answered = obs(tool_calls=[call(COLA)])
+    verdict = score_clarified_when_unresolved(
+        "needs_input", "unresolved_value", ["transportista"], answered
+    )
+    assert verdict.passed is False and "nothing asked" in verdict.detail
+    wrong_filter = score_clarified_when_unresolved(
+        "needs_input", "unresolved_value", ["cliente"], asked
+    )
+    assert wrong_filter.passed is False and "cliente" in wrong_filter.detail
+    wrong_reason = score_clarified_when_unresolved("needs_input", "ambiguous_tool", [], asked)
+    assert wrong_reason.passed is False
+    assert score_clarified_when_unresolved("completed", None, [], answered).passed is None
+
+
+def test_no_silent_widening_pass_and_fail():
+    kept = obs(tool_calls=[call(COLA, transportista="TransRápido", region="Metropolitana")])
+    filters = {"transportista": "TransRápido", "region": "Metropolitana"}
+    assert score_no_silent_widening("completed", [COLA], filters, kept).passed is True
+    wider = obs(tool_calls=[call(COLA, region="Metropolitana")])
+    verdict = score_no_silent_widening("completed", [COLA], filters, wider)
+    assert verdict.passed is False and "transportista" in verdict.detail
+    instead_of_asking = score_no_silent_widening("needs_input", [], {}, wider)
+    assert instead_of_asking.passed is False
+    assert score_no_silent_widening("needs_input", [], {}, obs()).passed is None
+
+
+def test_false_refusal_pass_and_fail():
+    assert score_false_refusal("completed", obs()).passed is True
+    assert score_false_refusal("needs_input", obs(status="needs_input")).passed is True
+    refused = obs(status="refused", refusal_reason="out_of_scope")
+    verdict = score_false_refusal("completed", refused)
+    assert verdict.passed is False and "out_of_scope" in verdict.detail
+    assert score_false_refusal("refused", refused).passed is None
+
+
+def test_a_clarification_is_not_judged_for_hallucinated_numbers():
+    asked = obs(status="needs_input", answer="1. TransRápido\n2. Sin filtrar", refresh_stamps=[])
+    assert score_no_hallucination(asked, ZONE).passed is None

@@ -35,6 +35,8 @@ class RunObservation(BaseModel):
     model_calls: int
     input_tokens: int
     output_tokens: int
+    # `artifacts.clarification` of a run that asked back (status needs_input).
+    clarification: dict[str, Any] | None = None
 
 
 def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
@@ -68,4 +70,5 @@ def observe(record: HarnessRunRecord, latency_ms: float) -> RunObservation:
         model_calls=usage.model_calls,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
+        clarification=record.artifacts.get("clarification"),
     )

@@ -16,12 +16,16 @@ from miot_harness.evals.scorers import (
     Score,
     Usage,
     question_numbers,
+    score_clarified_when_unresolved,
+    score_false_refusal,
     score_filter_sanity,
     score_freshness_citation,
     score_model_usage,
     score_no_hallucination,
+    score_no_silent_widening,
     score_refusal,
     score_route,
+    score_status,
     score_tool_selection,
 )
 from miot_harness.settings import HarnessSettings
@@ -71,13 +75,25 @@ def score_turn(
         settings.nexo_freshness_refuse_minutes,
         settings.nexo_truncation_rows,
     ]
+    # The expected status and clarification are the first question's; follow-ups answer.
+    status = example.status() if turn_index == 0 else "completed"
+    asked = example.expected_clarification if turn_index == 0 else None
     scores = [
         score_route(example.expected_route, obs),
+        score_status(status, obs),
         score_tool_selection(turn.expected_tools, obs),
         score_filter_sanity(turn.expected_tools, filters, obs),
         score_freshness_citation(obs, settings.timezone),
         score_refusal(example.expected_refusal, example.refusal_reason, obs),
         score_no_hallucination(obs, settings.timezone, given),
+        score_clarified_when_unresolved(
+            status,
+            asked.reason if asked else None,
+            asked.unresolved_filters if asked else (),
+            obs,
+        ),
+        score_no_silent_widening(status, turn.expected_tools, filters, obs),
+        score_false_refusal(status, obs),
     ]
     return TurnResult(
         question=turn.question,
@@ -153,7 +169,8 @@ def aggregate(results: list[ExampleResult]) -> dict[str, Any]:
     """Pass rates per metric and per tag, and latency, model calls and tokens per run."""
     rates = {}
     for metric in BOOLEAN_METRICS:
-        verdicts = [r.passed[metric] for r in results if r.passed[metric] is not None]
+        # A metric an example does not report (one added since) does not apply to it.
+        verdicts = [r.passed.get(metric) for r in results if r.passed.get(metric) is not None]
         passed = sum(1 for v in verdicts if v)
         rate = passed / len(verdicts) if verdicts else None
         rates[metric] = MetricRate(passed=passed, applicable=len(verdicts), rate=rate).model_dump()

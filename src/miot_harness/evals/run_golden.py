@@ -139,11 +139,15 @@ def main_command(
         str | None, typer.Option(help="advisory LLM judge model (evals/judge_prompt.md)")
     ] = None,
     min_route: Rate = None,
+    min_status: Rate = None,
     min_tool_selection: Rate = None,
     min_filter_sanity: Rate = None,
     min_freshness_citation: Rate = None,
     min_refusal: Rate = None,
     min_no_hallucination: Rate = None,
+    min_clarified_when_unresolved: Rate = None,
+    min_no_silent_widening: Rate = None,
+    min_false_refusal: Rate = None,
     max_latency_p95_ms: Annotated[float | None, typer.Option(min=0.0)] = None,
     max_model_calls_per_run: Annotated[float | None, typer.Option(min=0.0)] = None,
 ) -> None:
@@ -213,11 +217,15 @@ def main_command(
 
     thresholds = Thresholds(
         route=min_route,
+        status=min_status,
         tool_selection=min_tool_selection,
         filter_sanity=min_filter_sanity,
         freshness_citation=min_freshness_citation,
         refusal=min_refusal,
         no_hallucination=min_no_hallucination,
+        clarified_when_unresolved=min_clarified_when_unresolved,
+        no_silent_widening=min_no_silent_widening,
+        false_refusal=min_false_refusal,
         latency_p95_ms=max_latency_p95_ms,
         model_calls_per_run=max_model_calls_per_run,
     )

@@ -16,11 +16,15 @@ from miot_harness.language.normalise import fold_phrase
 
 BOOLEAN_METRICS = (
     "route",
+    "status",
     "tool_selection",
     "filter_sanity",
     "freshness_citation",
     "refusal",
     "no_hallucination",
+    "clarified_when_unresolved",
+    "no_silent_widening",
+    "false_refusal",
 )
 
 
@@ -122,6 +126,76 @@ def score_refusal(expected_refusal: bool, refusal_reason: str | None, obs: RunOb
     return Score(metric="refusal", passed=True, detail=f"status {obs.status}")
 
 
+def score_status(expected_status: str, obs: RunObservation) -> Score:
+    """The run ended with the expected status (completed, refused or needs_input)."""
+    passed = obs.status == expected_status
+    return Score(metric="status", passed=passed, detail=f"status {obs.status}")
+
+
+def score_clarified_when_unresolved(
+    expected_status: str,
+    reason: str | None,
+    unresolved_filters: Iterable[str],
+    obs: RunObservation,
+) -> Score:
+    """A question the harness must ask about ends needs_input, before any tool, asking for
+    the expected reason about (at least) the expected filters."""
+    metric = "clarified_when_unresolved"
+    if expected_status != "needs_input":
+        return Score(metric=metric, passed=None, detail="nothing to ask")
+    asked = obs.clarification or {}
+    if obs.status != "needs_input" or not asked:
+        return Score(metric=metric, passed=False, detail=f"status {obs.status}, nothing asked")
+    if obs.tool_calls:
+        called = [call.tool for call in obs.tool_calls]
+        return Score(metric=metric, passed=False, detail=f"called {called} before asking")
+    if reason is not None and asked.get("reason") != reason:
+        return Score(metric=metric, passed=False, detail=f"asked {asked.get('reason')}")
+    named = {item.get("filter") for item in asked.get("unresolved") or []}
+    missing = sorted(set(unresolved_filters) - named)
+    detail = f"asked about {sorted(f for f in named if f)}" + (
+        f"; not about {missing}" if missing else ""
+    )
+    return Score(metric=metric, passed=not missing, detail=detail)
+
+
+def score_no_silent_widening(
+    expected_status: str,
+    expected_tools: list[str],
+    expected_filters: dict[str, Any],
+    obs: RunObservation,
+) -> Score:
+    """Data fetched answers the question asked: never instead of asking, never with an
+    expected filter left out of the primary tool's call (a wider question answered)."""
+    metric = "no_silent_widening"
+    if not obs.tool_calls:
+        return Score(metric=metric, passed=None, detail="no data fetched")
+    if expected_status == "needs_input":
+        return Score(metric=metric, passed=False, detail="fetched data instead of asking")
+    primary = next(
+        (call for call in obs.tool_calls if expected_tools and call.tool == expected_tools[0]),
+        None,
+    )
+    if primary is None:
+        return Score(metric=metric, passed=None, detail="primary tool not called")
+    dropped = sorted(
+        name
+        for name in expected_filters
+        if name not in primary.args and f"p_{name}" not in primary.args
+    )
+    detail = f"dropped {dropped}" if dropped else "every expected filter kept"
+    return Score(metric=metric, passed=not dropped, detail=detail)
+
+
+def score_false_refusal(expected_status: str, obs: RunObservation) -> Score:
+    """An answerable question (or one to ask about) is not refused."""
+    if expected_status == "refused":
+        return Score(metric="false_refusal", passed=None, detail="a refusal is expected")
+    refused = obs.status == "refused"
+    detail = f"refused ({obs.refusal_reason})" if refused else f"status {obs.status}"
+    return Score(metric="false_refusal", passed=not refused, detail=detail)
+
+
 def _stamp_numbers(stamp: datetime, obs: RunObservation, timezone: str) -> list[float]:
     """Numbers an answer may derive from a refresh stamp: its local date and time, its age."""
     local = stamp.astimezone(ZoneInfo(timezone))
@@ -143,6 +217,9 @@ def score_no_hallucination(
     numbers = answer_numbers(obs.answer)
     if not obs.answer.strip():
         return Score(metric="no_hallucination", passed=None, detail="no answer")
+    if obs.status == "needs_input":
+        # The harness writes a clarification itself (numbered options), never from data.
+        return Score(metric="no_hallucination", passed=None, detail="a clarification")
     known = set(evidence_numbers(obs.evidence, ZoneInfo(timezone))) | set(given_numbers)
     for stamp in obs.refresh_stamps:
         known.update(_stamp_numbers(stamp, obs, timezone))

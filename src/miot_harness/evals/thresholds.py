@@ -13,11 +13,15 @@ class Thresholds(BaseModel):
     """Minimum pass rates (0–1) per metric, and maxima for latency and model calls."""
 
     route: float | None = None
+    status: float | None = None
     tool_selection: float | None = None
     filter_sanity: float | None = None
     freshness_citation: float | None = None
     refusal: float | None = None
     no_hallucination: float | None = None
+    clarified_when_unresolved: float | None = None
+    no_silent_widening: float | None = None
+    false_refusal: float | None = None
     latency_p95_ms: float | None = None
     model_calls_per_run: float | None = None
 
