@@ -11,10 +11,14 @@ import pytest
 
 from miot_harness.events import EventSink, HarnessEvent, HarnessEventType, RunEmitter, make_event
 from miot_harness.schemas import (
+    Clarification,
+    ClarificationOption,
+    ClarificationReason,
     HarnessRoute,
     RefusalReason,
     RunContext,
     RunStatus,
+    UnresolvedValue,
     UserRequest,
 )
 from miot_harness.settings import HarnessSettings
@@ -289,3 +293,54 @@ async def test_before_run_hook_runs_first(store) -> None:
     )
     await supervisor.run(UserRequest(message=NEXO_QUESTION), tenant_id="mintral", user_id="a")
     assert calls == ["retry"]
+
+
+@dataclass
+class NexoOutcome(Outcome):
+    clarification: Clarification | None = None
+    critic_concerns: list[str] | None = None
+
+
+async def test_a_clarification_ends_needs_input_with_the_question_in_the_artifacts(store) -> None:
+    clarification = Clarification(
+        reason=ClarificationReason.UNRESOLVED_VALUE,
+        unresolved=[UnresolvedValue(filter="transportista", text="Transportes Pepito",
+                                    suggestions=["TransRápido"])],
+        options=[ClarificationOption(label="TransRápido", message="¿TransRápido tiene atrasos?")],
+    )  # fmt: skip
+
+    async def asks(question: str, ctx: RunContext, publish: EventSink) -> NexoOutcome:
+        return NexoOutcome(
+            answer="No encontré «Transportes Pepito».",
+            status=RunStatus.NEEDS_INPUT,
+            clarification=clarification,
+        )
+
+    supervisor = _supervisor(store, RouteTable(nexo=asks, nexo_reason=None))
+    record = await supervisor.run(
+        UserRequest(message="¿Transportes Pepito tiene atrasos?"), tenant_id="mintral",
+        user_id="ana",
+    )  # fmt: skip
+
+    assert record.status is RunStatus.NEEDS_INPUT
+    assert record.artifacts["clarification"] == clarification.model_dump(mode="json")
+    assert "critic" not in record.artifacts
+    completed = record.events[-1]
+    assert completed.type is HarnessEventType.RUN_COMPLETED
+    assert completed.payload["status"] == "needs_input"
+    assert completed.payload["refusal_reason"] is None
+    stored = await store.get(record.run_id, "mintral")
+    assert stored is not None and stored.status is RunStatus.NEEDS_INPUT
+    assert stored.artifacts["clarification"]["unresolved"][0]["text"] == "Transportes Pepito"
+
+
+async def test_the_critics_concerns_reach_the_record_when_it_ran(store) -> None:
+    async def reviewed(question: str, ctx: RunContext, publish: EventSink) -> NexoOutcome:
+        return NexoOutcome(answer="Hay 3.", critic_concerns=["no cita la hora"])
+
+    supervisor = _supervisor(store, RouteTable(nexo=reviewed, nexo_reason=None))
+    record = await supervisor.run(
+        UserRequest(message=NEXO_QUESTION), tenant_id="mintral", user_id="ana"
+    )
+
+    assert record.artifacts["critic"] == {"ok": False, "concerns": ["no cita la hora"]}

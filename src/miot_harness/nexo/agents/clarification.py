@@ -30,6 +30,7 @@ from miot_harness.schemas import (
 )
 
 MAX_OPTIONS = 3
+MAX_LABEL_WORDS = 8
 # What each filter's values are called in the answer (plural).
 FILTER_NOUNS: dict[str, str] = {
     "cliente": "clientes", "transportista": "transportistas", "centro": "centros",
@@ -245,5 +246,6 @@ def _named_value(message: str, table: dict[str, str]) -> str | None:
 def operator_label(title: str, description: str) -> str:
     """ "Cola crítica: servicios que necesitan atención ahora": a tool in its own words."""
     body = description.split(title, 1)[1] if title and title in description else ""
-    detail = re.split(r"[(.\n]", body.lstrip(" :"), maxsplit=1)[0].strip(" ,;:")
-    return f"{title}: {detail}" if detail else title
+    detail = re.split(r"[(.:;\n]", body.lstrip(" :"), maxsplit=1)[0].split()
+    shown = " ".join(detail[:MAX_LABEL_WORDS]) + ("…" if len(detail) > MAX_LABEL_WORDS else "")
+    return f"{title}: {shown.strip(' ,')}" if detail else title

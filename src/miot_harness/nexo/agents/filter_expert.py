@@ -118,16 +118,19 @@ def _without_tool(
     tools: dict[str, HarnessTool],
     values: dict[str, Any],
 ) -> PendingClarification | None:
-    """No tool chosen: ask between the candidates, or about an unmatched name, or between the
+    """No tool chosen: ask about an unmatched name, or between the candidates, or between the
     tools the question's words point to; None when nothing in it speaks of the operation."""
     candidates = _tool_options(decision.candidates, tools)
+    signal = vocabulary.has_signal(question)
+    if signal or candidates:
+        # An unmatched name first: which query fits may be plain once the name is right.
+        names = unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
+        if names:
+            return ask_for_value(question, None, {}, names)
     if candidates:
         return ask_for_tool(question, candidates, {})
-    if not vocabulary.has_signal(question):
+    if not signal:
         return None
-    names = unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
-    if names:
-        return ask_for_value(question, None, {}, names)
     ranked = _tool_options(vocabulary.ranked_tools(question), tools)
     return ask_for_tool(question, ranked, {}) if ranked else None
 
