@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -162,3 +163,32 @@ def test_serve_demo_boots_like_the_cli_and_answers(data_dir: Path, demo_run) -> 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_ask_json_carries_the_chart_specs(data_dir: Path, demo_run) -> None:
+    record = _ask_json(data_dir, "resumen del centro de control de hoy")
+    charts = record.artifacts["charts"]
+    assert charts, "a KPI summary has a chart"
+    evidence = record.artifacts["evidence"]
+    for chart in charts:
+        assert set(chart) == {"evidence_index", "title", "spec"}
+        assert 0 <= chart["evidence_index"] < len(evidence)
+        assert chart["title"] and chart["spec"]
+
+
+def test_ask_prints_a_clarifications_options_with_the_command_to_send(
+    data_dir: Path, demo_run
+) -> None:
+    result = _harness(data_dir, "ask", "¿Transportes Pepito tiene servicios atrasados?")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("needs_input · ruta nexo_query" in line for line in lines)
+    first = next(i for i, line in enumerate(lines) if line.strip() == "1. TransRápido")
+    command = shlex.split(lines[first + 1].strip())
+    assert command[:2] == ["miot-harness", "ask"] and command[3] == "--thread-id"
+
+    # The printed command, run as shown, goes on with the chosen carrier on the same thread.
+    chosen = _ask_json(data_dir, *command[2:])
+    assert chosen.thread_id == command[4]
+    assert chosen.status.value == "completed", chosen.answer
+    assert chosen.artifacts["nexo_plan"]["steps"][0]["args"]["transportista"] == "TransRápido"
