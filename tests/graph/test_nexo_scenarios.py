@@ -32,7 +32,9 @@ async def test_mintral_happy_path_returns_prose_with_planted_refresh_time(run_tu
     turn = await run_turn("¿cuál es la cola crítica en la RM?", models)
 
     assert turn.result.status == RunStatus.COMPLETED
-    assert turn.result.answer == PROSE
+    # The prose, then every returned row as a table: the person sees 12, the model read 5.
+    assert turn.result.answer.startswith(PROSE + "\n\n**")
+    assert turn.result.answer.count("\n| SV-") == 12
     assert cola.calls == [{"region": "Metropolitana"}]
     assert turn.result.plan == {
         "steps": [{"tool": "coordinador_cola_critica", "args": {"region": "Metropolitana"},

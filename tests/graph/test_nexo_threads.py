@@ -102,7 +102,9 @@ async def test_follow_ups_reuse_the_previous_filters_and_change_only_what_change
         assert len(turn.result.evidence) == 1
         assert turn.types().count("tool.started") == 1
         assert turn.types().count("plan.created") == 1
-    assert third.result.answer == "respuesta 2"
+    assert third.result.answer.startswith("respuesta 2\n\n**")
+    # The thread keeps the model's prose, not the tables appended for the reader.
+    assert stored["messages"][-1].content == "respuesta 2"
 
 
 async def test_thread_survives_reopening_the_sqlite_store(registry, settings, cola):

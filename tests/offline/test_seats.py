@@ -58,7 +58,9 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
     assert "n_" not in text and "pct" not in text
     assert "datos actualizados a las 08:48, hace 7 min" in text
     # A headline sentence with the filter in words, then the list after a blank line.
-    assert text.startswith("En Metropolitana: críticos **14**, ETA riesgo **37**")
+    assert text.startswith(
+        "En Metropolitana: tasa cumplimiento **91,5 %**, críticos **14**, ETA riesgo **37**."
+    )
     assert "**37**.\n\n- **" in text
     assert "⚠️" not in text
 
