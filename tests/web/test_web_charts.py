@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from web_page_support import (
@@ -43,6 +44,13 @@ async def server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
     )
     async with serving(page_app(settings)) as (url, _):
         yield url
+
+
+def keep_for_readme(shot: Path, name: str) -> None:
+    """Copy a screenshot to docs/ on request, so an ordinary run leaves the checkout clean."""
+    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
+        (REPO / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, REPO / "docs" / name)
 
 
 async def record_of(page, turn, key: str) -> dict:
@@ -143,8 +151,7 @@ async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, ser
     assert await page.evaluate("window.__cspViolations") == []
     assert watched.errors == [] and watched.dialogs == []
     await page.screenshot(path=str(artifacts / "page-charts.png"), full_page=True)
-    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(artifacts / "page-charts.png", REPO / "docs" / "page.png")
+    keep_for_readme(artifacts / "page-charts.png", "page.png")
 
 
 async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server):
@@ -249,6 +256,11 @@ async def test_phone_width_has_no_sideways_page_scroll_and_folds_the_trace(
     assert not await page.locator("#threads-box").get_attribute("open")
     assert await page.evaluate("window.__cspViolations") == []
     await page.screenshot(path=str(artifacts / "page-phone-charts.png"), full_page=True)
-    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(artifacts / "page-phone-charts.png", REPO / "docs" / "page-phone.png")
+    # The README shows the control tower's evidence: its chart above the folded table.
+    tower = await page.locator(".turn").nth(1).locator(".evidence").bounding_box()
+    scrolled = await page.evaluate("window.scrollY")
+    height = min(tower["height"] + 16, 1500)
+    clip = {"x": 0, "y": tower["y"] + scrolled - 8, "width": PHONE["width"], "height": height}
+    await page.screenshot(path=str(artifacts / "page-phone-tower.png"), full_page=True, clip=clip)
+    keep_for_readme(artifacts / "page-phone-tower.png", "page-phone.png")
     assert watched.errors == []

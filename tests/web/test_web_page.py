@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import asyncpg
 import pytest
 from web_page_support import (
@@ -13,7 +10,6 @@ from web_page_support import (
     MINTRAL_KEY,
     OTHER_KEY,
     PHONE,
-    REPO,
     WATCH_CSP,
     ask,
     enter_key,
@@ -52,10 +48,6 @@ async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
     assert await page.locator("#server-state").inner_text() != "Sin conexión"
 
     await page.screenshot(path=str(artifacts / "page-laptop.png"), full_page=True)
-    # The README's screenshot changes only on request, so a test run leaves the checkout clean.
-    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
-        (REPO / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(artifacts / "page-laptop.png", REPO / "docs" / "page.png")
 
     # The thread's earlier turns come back from the server after a reload.
     await page.reload()
