@@ -82,5 +82,5 @@ def test_the_real_app_answers_generated_requests_as_documented(
             check()
             checked.append((operation.method, operation.path, mode))
     # Every operation (the page's /ui/render and /ui/config included), those with inputs twice.
-    assert len(checked) == 9 + 5
+    assert len(checked) == 10 + 6
     assert {"/ui/render", "/ui/config"} <= {path for _, path, _ in checked}
