@@ -94,6 +94,34 @@ async def exercise_server(transport):
     return table, denied, orchestrator, invalid, answer, follow_up
 
 
+async def test_stdio_ask_returns_charts_and_a_clarifications_options(demo_db, tmp_path):
+    with (tmp_path / "mcp-stderr.log").open("w") as errlog:
+        async with Client(stdio_client(server_parameters(demo_db, tmp_path), errlog)) as client:
+            summary = await client.call_tool("ask", {"question": "resumen del centro de control"})
+            unknown = await client.call_tool(
+                "ask", {"question": "¿Transportes Pepito tiene servicios atrasados?"}
+            )
+            thread = unknown.structured_content["thread_id"]
+            message = unknown.structured_content["clarification"]["options"][0]["message"]
+            chosen = await client.call_tool("ask", {"question": message, "thread_id": thread})
+
+    charts = summary.structured_content["charts"]
+    assert charts and {"evidence_index", "title", "spec"} == set(charts[0])
+
+    assert not unknown.is_error
+    asked = unknown.structured_content
+    assert asked["status"] == "needs_input" and asked["charts"] == []
+    [unmatched] = asked["clarification"]["unresolved"]
+    assert unmatched["text"] == "Transportes Pepito" and "TransRápido" in unmatched["suggestions"]
+    text = unknown.content[0].text
+    label = asked["clarification"]["options"][0]["label"]
+    assert f"thread_id={thread}" in text
+    assert f"1. {label}: «{message}»" in text
+
+    assert chosen.structured_content["status"] == "completed"
+    assert chosen.structured_content["plan"][0]["args"]["transportista"] == "TransRápido"
+
+
 def test_http_transport_binds_to_loopback_only():
     result = CliRunner().invoke(app, ["mcp", "--http", "--host", "0.0.0.0"])
     assert result.exit_code == 2
