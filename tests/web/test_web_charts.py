@@ -41,6 +41,7 @@ async def server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
         nexo_db_alias=demo_db.alias,
         model="offline",
         api_keys=json.dumps(KEYS),
+        nexo_critic_enabled=True,
     )
     async with serving(page_app(settings)) as (url, _):
         yield url
@@ -101,6 +102,12 @@ async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, ser
     kpi = await ask(page, "resumen del centro de control de hoy", key=key)
     record = await record_of(page, kpi, key)
     data = record["artifacts"]["evidence"][0]["output"]["data"]
+    # The critic reviewed this answer; the trace says what it found.
+    concerns = record["artifacts"]["critic"]["concerns"]
+    assert await page.locator("#critic-box").is_visible()
+    assert await page.locator("#critic li").all_inner_texts() == (
+        concerns or ["Revisó la respuesta: sin observaciones."]
+    )
     tiles = kpi.locator(".chart-kpi_tiles .tile")
     shown = {
         await tile.get_attribute("data-key"): await tile.locator(".tile-value").inner_text()
@@ -147,6 +154,7 @@ async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, ser
     # The Plan panel shows the storytelling route's steps.
     plan = await page.locator("#plan").inner_text()
     assert "delivery_metrics" in plan and "Sin herramientas" not in plan
+    assert await page.locator("#critic-box").is_hidden()  # the story route has no critic
 
     assert await page.evaluate("window.__cspViolations") == []
     assert watched.errors == [] and watched.dialogs == []

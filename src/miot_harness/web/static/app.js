@@ -388,21 +388,24 @@ function livePlanStep(payload) {
 
 function resetTrace(label) {
   $("timeline").replaceChildren();
-  renderCritic([]);
+  renderCritic(null);
   $("plan").replaceChildren(el("li", "muted", "Planificando…"));
   $("trace-run").textContent = label || "";
 }
 
-// The critic's concerns: a list of texts, or an object carrying one as `concerns`.
-function criticConcerns(record) {
+// The critic's review when it ran: `{ok, concerns}`; null when the critic is off.
+function criticOf(record) {
   const critic = record.artifacts && record.artifacts.critic;
-  const concerns = Array.isArray(critic) ? critic : critic && Array.isArray(critic.concerns) ? critic.concerns : [];
+  if (!critic || typeof critic !== "object") return null;
+  const concerns = Array.isArray(critic.concerns) ? critic.concerns : [];
   return concerns.map((concern) => (typeof concern === "string" ? concern : cellText(concern)));
 }
 
 function renderCritic(concerns) {
-  $("critic").replaceChildren(...concerns.map((concern) => el("li", null, concern)));
-  $("critic-box").hidden = !concerns.length;
+  const list = $("critic");
+  if (concerns && concerns.length) list.replaceChildren(...concerns.map((text) => el("li", "concern", text)));
+  else list.replaceChildren(el("li", "muted", "Revisó la respuesta: sin observaciones."));
+  $("critic-box").hidden = concerns === null;
 }
 
 function showRecordTrace(record) {
@@ -412,7 +415,7 @@ function showRecordTrace(record) {
   const artifacts = record.artifacts || {};
   const plan = artifacts.nexo_plan || artifacts.story_plan;
   renderPlan(plan && Array.isArray(plan.steps) ? plan.steps : []);
-  renderCritic(criticConcerns(record));
+  renderCritic(criticOf(record));
 }
 
 // ---------- turns ----------
