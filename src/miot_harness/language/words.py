@@ -41,15 +41,38 @@ def _stopwords() -> frozenset[str]:
     )
 
 
+@lru_cache(maxsize=16384)
 def is_stopword(word: str) -> bool:
-    """A Spanish or English function word (folded comparison)."""
-    return fold(word) in _stopwords()
+    """A Spanish or English function word, in any inflection ("cuántos" as "cuánto")."""
+    folded = fold(word)
+    return folded in _stopwords() or fold(simplemma.lemmatize(folded, lang="es")) in _stopwords()
+
+
+# Object pronouns a Spanish verb may carry ("muéstrame", "dímelo"), longest first.
+_FIRST = ("me", "te", "se", "nos", "os")
+_SECOND = ("lo", "la", "los", "las", "le", "les")
+_ENCLITICS = tuple(
+    sorted({*_FIRST, *_SECOND, *(a + b for a in _FIRST for b in _SECOND)}, key=len, reverse=True)
+)
+_MIN_VERB_CHARS = 2
+
+
+def _known(word: str) -> bool:
+    return is_stopword(word) or any(
+        simplemma.is_known(word, lang=language) for language in _LEXICON_LANGUAGES
+    )
 
 
 @lru_cache(maxsize=16384)
 def is_common_word(word: str) -> bool:
-    """A word of general Spanish or English (any inflection), as opposed to a name."""
+    """A word of general Spanish or English (any inflection, a verb with its pronouns:
+    "muéstrame", "pásamelo"), as opposed to a name."""
     lowered = word.lower()
-    return is_stopword(lowered) or any(
-        simplemma.is_known(lowered, lang=language) for language in _LEXICON_LANGUAGES
+    if _known(lowered):
+        return True
+    folded = fold(lowered)
+    return any(
+        len(folded) - len(suffix) >= _MIN_VERB_CHARS and _known(folded[: -len(suffix)])
+        for suffix in _ENCLITICS
+        if folded.endswith(suffix)
     )

@@ -35,23 +35,33 @@ _DESCRIBING_KEYS = {"domain", "keywords"}
 _SKIPPED_KEYS = {"returns", "layer", "side_effects"}
 _SERVICE_CODE = re.compile(r"\bsv-?\s?\d{1,7}\b", re.IGNORECASE)
 _MIN_WORD_CHARS = 3
+# The share of a question's content words that must be the operation's for it to count.
+MIN_SIGNAL_SHARE = 0.4
 # Shorter stems collide across unrelated words ("colo" and "cola" both stem to "col").
 _MIN_STEM_CHARS = 4
 _PLACE_VALUE_KEYS = ("regiones", "comunas")
 
 
+def _content_words(text: str) -> list[str]:
+    return [
+        word
+        for word in words(text)
+        if len(word) >= _MIN_WORD_CHARS
+        and not word.isdigit()
+        and not is_stopword(word)
+        and word not in TIME_AND_PLACE_WORDS
+    ]
+
+
+def _word_keys(word: str) -> set[str]:
+    """A content word and its stem (when long enough to tell words apart)."""
+    root = stem(word)
+    return {word, root} if len(root) >= _MIN_STEM_CHARS else {word}
+
+
 def _content_keys(text: str) -> set[str]:
-    """The content words of `text` and their stems (when long enough to tell words apart)."""
-    keys: set[str] = set()
-    for word in words(text):
-        if len(word) < _MIN_WORD_CHARS or word.isdigit() or is_stopword(word):
-            continue
-        if word in TIME_AND_PLACE_WORDS:
-            continue
-        keys.add(word)
-        if len(root := stem(word)) >= _MIN_STEM_CHARS:
-            keys.add(root)
-    return keys
+    """The content words of `text` and their stems."""
+    return {key for word in _content_words(text) for key in _word_keys(word)}
 
 
 def _own_text(description: str, shared: set[str]) -> str:
@@ -104,8 +114,13 @@ class DomainVocabulary:
     by_tool: dict[str, frozenset[str]]
 
     def has_signal(self, question: str) -> bool:
-        """A word of a tool or of the catalogue, or a service code, is in the question."""
-        return bool(_SERVICE_CODE.search(question)) or bool(_content_keys(question) & self.keys)
+        """A service code, or enough of the question's content words are the tools' or the
+        catalogue's: "¿cuánto gana un conductor en Chile?" names a domain word in passing."""
+        if _SERVICE_CODE.search(question):
+            return True
+        content = _content_words(question)
+        hits = sum(1 for word in content if _word_keys(word) & self.keys)
+        return hits > 0 and hits >= MIN_SIGNAL_SHARE * len(content)
 
     def is_domain_word(self, word: str) -> bool:
         """A folded word that the tools or the catalogue use."""

@@ -37,7 +37,8 @@ FREE_TEXT_CUES = frozenset(
 CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el"})
 MAX_NAME_WORDS = 4
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-_ACRONYM_MAX = 5
+# "ETA", "POD", "KPIs": upper-case letters, maybe a plural "s".
+_ACRONYM = re.compile(r"[A-ZÑ]{2,5}s?")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class NameMention:
 class _Token:
     text: str
     start: int
+    # Only spaces between this word and the one before: a name never spans punctuation.
+    joined: bool
 
     @property
     def folded(self) -> str:
@@ -66,12 +69,17 @@ class _Token:
         """An acronym, a number, a code or a plate: never a name of the catalogue."""
         letters = [ch for ch in self.text if ch.isalpha()]
         has_digit = any(ch.isdigit() for ch in self.text)
-        acronym = bool(letters) and self.text.isupper() and len(letters) <= _ACRONYM_MAX
-        return has_digit or acronym or not letters
+        return has_digit or not letters or bool(_ACRONYM.fullmatch(self.text))
 
 
 def _tokens(question: str) -> list[_Token]:
-    return [_Token(match.group(), match.start()) for match in _TOKEN.finditer(question)]
+    tokens: list[_Token] = []
+    end = 0
+    for match in _TOKEN.finditer(question):
+        joined = bool(tokens) and not question[end : match.start()].strip()
+        tokens.append(_Token(match.group(), match.start(), joined))
+        end = match.end()
+    return tokens
 
 
 def _name_run(tokens: list[_Token], start: int, after_cue: bool) -> int:
@@ -80,10 +88,15 @@ def _name_run(tokens: list[_Token], start: int, after_cue: bool) -> int:
     end = start
     while end < len(tokens) and end - start < MAX_NAME_WORDS:
         token = tokens[end]
-        if token.is_code:
+        if token.is_code or (end > start and not token.joined):
             break
         joins = token.folded in CONNECTORS and end > start
-        if joins and end + 1 < len(tokens) and tokens[end + 1].capitalised:
+        if (
+            joins
+            and end + 1 < len(tokens)
+            and tokens[end + 1].capitalised
+            and tokens[end + 1].joined
+        ):
             end += 1
             continue
         if token.capitalised or (after_cue and end == start and not is_common_word(token.text)):
@@ -113,7 +126,8 @@ def find_names(question: str, is_domain_word: Callable[[str], bool]) -> list[Nam
                 and not tokens[start].capitalised
             ):
                 start += 1
-            end = _name_run(tokens, start, after_cue=True) if start < len(tokens) else start
+            follows = start < len(tokens) and tokens[start].joined
+            end = _name_run(tokens, start, after_cue=True) if follows else start
             if end > start and not _all_domain(tokens[start:end], is_domain_word):
                 mentions.append(
                     NameMention(_span(question, tokens, start, end), LABEL_CUES[folded])
@@ -121,7 +135,8 @@ def find_names(question: str, is_domain_word: Callable[[str], bool]) -> list[Nam
                 i = end
                 continue
         if folded in NAME_PART_CUES and token.text[:1].isupper():
-            end = _name_run(tokens, i + 1, after_cue=True) if i + 1 < len(tokens) else i + 1
+            follows = i + 1 < len(tokens) and tokens[i + 1].joined
+            end = _name_run(tokens, i + 1, after_cue=True) if follows else i + 1
             if end > i + 1 and not _all_domain(tokens[i + 1 : end], is_domain_word):
                 mentions.append(
                     NameMention(_span(question, tokens, i, end), NAME_PART_CUES[folded])
