@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +19,7 @@ log = logging.getLogger("miot_harness.api")
 # Only the parts of a validation error a client needs; `input` and `ctx` can echo
 # arbitrary request text back, so they are dropped.
 ERROR_KEYS = ("type", "loc", "msg")
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 UNPARSABLE_BODY = "the body is not UTF-8 JSON"
 TOO_DEEP = "the body's JSON is nested too deeply"
 TOO_MANY_DIGITS = "a number in the body has too many digits"
@@ -68,6 +70,10 @@ BUSY = {
 TOO_LARGE = {413: {"description": "The body exceeds the size cap"}}
 
 
+def _plain_name(part: object) -> bool:
+    return isinstance(part, str) and PLAIN_NAME.fullmatch(part) is not None
+
+
 def _issue(error: dict[str, Any]) -> dict[str, Any]:
     issue = {key: error[key] for key in ERROR_KEYS if key in error}
     if error.get("type") == "json_invalid":
@@ -75,6 +81,11 @@ def _issue(error: dict[str, Any]) -> dict[str, Any]:
         reason = (error.get("ctx") or {}).get("error")
         issue["loc"] = ["body"]
         issue["msg"] = f"the body is not valid JSON: {reason}" if reason else issue["msg"]
+    elif error.get("type") == "extra_forbidden" and not _plain_name(error["loc"][-1]):
+        # An unknown field is named in `loc` only when it is a plain name; any other text
+        # sent as a field name is not reflected.
+        issue["loc"] = list(error["loc"][:-1]) or ["body"]
+        issue["msg"] = "a field with an unaccepted name: only the documented fields are accepted"
     else:
         issue["loc"] = list(issue.get("loc", ["body"]))
     return issue
