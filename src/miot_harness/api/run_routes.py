@@ -10,9 +10,17 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from miot_harness.api.auth import Caller
-from miot_harness.api.errors import BUSY, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED
+from miot_harness.api.errors import (
+    BUSY,
+    INVALID,
+    NOT_FOUND,
+    THREAD_NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHORIZED,
+)
 from miot_harness.api.runs import LiveRun
 from miot_harness.api.state import caller, launcher_of, publish_nexo_state, runtime_of
+from miot_harness.api.thread_routes import NO_SUCH_THREAD, claim_thread
 from miot_harness.schemas import (
     IDENTIFIER_CHARS,
     MAX_IDENTIFIER_CHARS,
@@ -77,6 +85,7 @@ def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
     responses={
         200: {"description": "The finished run record", "links": RUN_LINKS},
         **UNAUTHORIZED,
+        **THREAD_NOT_FOUND,
         **TOO_LARGE,
         **INVALID,
         **BUSY,
@@ -84,6 +93,7 @@ def _start(request: Request, body: UserRequest, who: Caller) -> LiveRun:
     summary="Ask a question and wait for the whole run record",
 )
 async def create_run(request: Request, body: UserRequest, who: CallerDep) -> HarnessRunRecord:
+    await claim_thread(request, body.thread_id, who.principal(body.tenant_id, body.user_id))
     record = await _start(request, body, who).record()
     _refresh_nexo_state(request)
     return record
@@ -99,6 +109,7 @@ async def create_run(request: Request, body: UserRequest, who: CallerDep) -> Har
             "description": "`harness_event` frames (id = seq) as they happen, then one `record`",
         },
         **UNAUTHORIZED,
+        **THREAD_NOT_FOUND,
         **TOO_LARGE,
         **INVALID,
         **BUSY,
@@ -106,6 +117,7 @@ async def create_run(request: Request, body: UserRequest, who: CallerDep) -> Har
     summary="Ask a question and receive its events live, then the record",
 )
 async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> EventSourceResponse:
+    await claim_thread(request, body.thread_id, who.principal(body.tenant_id, body.user_id))
     run = _start(request, body, who)
 
     async def frames() -> AsyncIterator[ServerSentEvent]:
@@ -126,11 +138,11 @@ async def stream_run(request: Request, body: UserRequest, who: CallerDep) -> Eve
     "/runs/{run_id}",
     operation_id="read_run",
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
-    summary="One run record of the caller's tenant",
+    summary="One run record of the caller's threads",
 )
 async def read_run(request: Request, run_id: PathId, who: CallerDep) -> HarnessRunRecord:
-    tenant = who.principal().tenant_id
-    record = await runtime_of(request).store.get(run_id, tenant)
+    principal = who.principal()
+    record = await runtime_of(request).store.get(run_id, principal.tenant_id, principal.user_id)
     if record is None:
         raise HTTPException(status_code=404, detail="no such run")
     return record
@@ -140,11 +152,13 @@ async def read_run(request: Request, run_id: PathId, who: CallerDep) -> HarnessR
     "/threads/{thread_id}/runs",
     operation_id="read_thread",
     responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
-    summary="The caller's tenant's runs of one thread, oldest first",
+    summary="The runs of one of the caller's threads, oldest first",
 )
 async def read_thread(request: Request, thread_id: PathId, who: CallerDep) -> ThreadRuns:
-    tenant = who.principal().tenant_id
-    runs = await runtime_of(request).store.list_thread(thread_id, tenant)
+    principal = who.principal()
+    runs = await runtime_of(request).store.list_thread(
+        thread_id, principal.tenant_id, principal.user_id
+    )
     if not runs:
-        raise HTTPException(status_code=404, detail="no such thread")
+        raise HTTPException(status_code=404, detail=NO_SUCH_THREAD)
     return ThreadRuns(thread_id=thread_id, runs=runs)
