@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,18 @@ def oldest_refreshed_at(result: Any) -> datetime | None:
     """The oldest `refreshed_at_*` value of a row, a json object or a list of either."""
     rows = result if isinstance(result, list | tuple) else [result]
     stamps = [stamp for row in rows if (m := _as_mapping(row)) for stamp in _stamps(m)]
+    return min(stamps) if stamps else None
+
+
+def oldest_column_stamp(records: Sequence[asyncpg.Record]) -> datetime | None:
+    """The oldest `refreshed_at_*` of table rows, which share their columns (found once)."""
+    if not records:
+        return None
+    # A Record iterates over its values, so its column names come from keys().
+    columns = [key for key in records[0].keys() if key.startswith(REFRESHED_AT_PREFIX)]  # noqa: SIM118
+    stamps = [
+        stamp for record in records for column in columns if (stamp := as_datetime(record[column]))
+    ]
     return min(stamps) if stamps else None
 
 

@@ -24,6 +24,10 @@ async def _register_codecs(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+    # Results are JSON for a model: numeric as a float at decode time, not a Decimal per value.
+    await conn.set_type_codec(
+        "numeric", encoder=str, decoder=float, schema="pg_catalog", format="text"
+    )
 
 
 async def create_nexo_pool(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -14,7 +13,7 @@ from pydantic_core import to_jsonable_python
 
 from miot_harness.nexo.bulk import collector_paused
 from miot_harness.nexo.contract import LIMIT_ARGUMENT
-from miot_harness.nexo.freshness import StampSource, oldest_refreshed_at
+from miot_harness.nexo.freshness import StampSource, oldest_column_stamp, oldest_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
 from miot_harness.nexo.pool import read_only_transaction
 from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
@@ -78,14 +77,11 @@ def database_error(exc: BaseException, settings: HarnessSettings) -> ToolError:
     )
 
 
-def _plain_value(value: Any) -> Any:
-    """Numbers as JSON numbers: `numeric` arrives as Decimal, which would dump as a string."""
-    return float(value) if isinstance(value, Decimal) else value
-
-
 def _plain_row(record: asyncpg.Record) -> dict[str, Any]:
-    """A result row without the repeated total_count column, numerics as floats."""
-    return {key: _plain_value(value) for key, value in record.items() if key != TOTAL_COUNT_COLUMN}
+    """A result row without the repeated total_count column (the pool decodes numeric as float)."""
+    row = dict(record)
+    row.pop(TOTAL_COUNT_COLUMN, None)
+    return row
 
 
 @dataclass(frozen=True)
@@ -111,7 +107,7 @@ async def read_table(
     records = await conn.fetch(sql, *values)
     rows = [_plain_row(record) for record in records]
     source = stamps or StampSource.probe(settings)
-    refreshed_at = oldest_refreshed_at(rows) or await source.read(conn)
+    refreshed_at = oldest_column_stamp(records) or await source.read(conn)
     total = len(rows)
     if records and TOTAL_COUNT_COLUMN in records[0]:
         total = int(records[0][TOTAL_COUNT_COLUMN] or 0)
@@ -238,7 +234,6 @@ class NexoTool(HarnessTool):
         value = await conn.fetchval(sql, *values)
         if self.descriptor.return_kind == "json" and isinstance(value, str):
             value = json.loads(value)
-        value = _plain_value(value)
         refreshed_at = oldest_refreshed_at(value) or await self._stamps.read(conn)
         metadata = self._metadata(refreshed_at, False)
         key = "data" if self.descriptor.return_kind == "json" else "value"
