@@ -79,7 +79,8 @@ def _base(source: list[Row], height: int) -> Spec:
 def _value_axis(name: str, **extra: Any) -> dict[str, Any]:
     # Counts are whole numbers: no tick at 0.5 services.
     axis = {"type": "value", "name": name, "nameLocation": "middle", "nameGap": 28}
-    return {**axis, "minInterval": 1, **extra}
+    # Wide numbers (-10.000) on a phone-width axis would overprint each other.
+    return {**axis, "minInterval": 1, "axisLabel": {"hideOverlap": True}, **extra}
 
 
 def _category_axis(**extra: Any) -> dict[str, Any]:
