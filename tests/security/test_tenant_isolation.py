@@ -90,16 +90,20 @@ async def test_reads_of_another_keys_runs_and_threads_are_404_like_unknown_ids(
     assert foreign_thread.json() == unknown_thread.json()
 
 
-async def test_a_shared_thread_id_keeps_each_tenants_runs_apart(secure_api: SecureApi):
+async def test_another_tenant_cannot_post_into_a_thread_and_reads_it_as_unknown(
+    secure_api: SecureApi,
+):
     thread = "hilo-compartido"
     mine = await secure_api.ask(MINTRAL_KEY, QUESTIONS[1], thread_id=thread)
-    theirs = await secure_api.ask(OTHER_KEY, "y ahora solo los atrasados", thread_id=thread)
-    assert_no_nexo_data(theirs)
     client = secure_api.client
+    body = {"message": "y ahora solo los atrasados", "thread_id": thread}
+    for path in ("/runs", "/runs/stream"):
+        theirs = await client.post(path, json=body, headers=bearer(OTHER_KEY))
+        assert (theirs.status_code, theirs.json()) == (404, {"detail": "no such thread"}), path
     own_view = (await client.get(f"/threads/{thread}/runs", headers=bearer(MINTRAL_KEY))).json()
-    other_view = (await client.get(f"/threads/{thread}/runs", headers=bearer(OTHER_KEY))).json()
-    assert [run["run_id"] for run in own_view["runs"]] == [mine["run_id"]]
-    assert [run["run_id"] for run in other_view["runs"]] == [theirs["run_id"]]
+    other_view = await client.get(f"/threads/{thread}/runs", headers=bearer(OTHER_KEY))
+    assert [run["run_id"] for run in own_view["runs"]] == [mine["run_id"]], "nothing stored"
+    assert other_view.status_code == 404
 
 
 async def test_an_mcp_server_locked_to_another_tenant_serves_no_nexo_data(
