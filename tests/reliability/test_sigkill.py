@@ -1,7 +1,8 @@
 """SIGKILL of a real uvicorn server during a burst of 50 runs, on the SQLite and the
-PostgreSQL store: after a restart every run a client saw completed is stored exactly once,
-the store opens without repair, the runs in flight are failed as `interrupted`, and a thread
-caught mid-turn continues from its checkpoint."""
+PostgreSQL store: after a restart every run a client saw completed is stored exactly once
+with its thread's checkpoint (one per turn, written as the turn ends), the store opens
+without repair, the runs in flight are failed as `interrupted`, and a thread caught mid-turn
+continues from its last completed turn."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import pytest
 from api_support import API_KEYS, MINTRAL_KEY, ServerProcess, SseFrame, SseParser, bearer
 
 from miot_harness.demo.cluster import DemoConnection
+from miot_harness.nexo.threads import THREADS_FILE
 from miot_harness.store import INTERRUPTED, STORE_FILE
 from provider_stub import ProviderStub, StubReply, anthropic_message
 
@@ -89,6 +91,16 @@ def _stored_rows(env: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
     return [(run_id, status, json.loads(record)) for run_id, status, record in rows]
 
 
+def _checkpointed_threads(env: dict[str, str]) -> set[str]:
+    """Thread ids holding at least one checkpoint, read from the saver's table directly."""
+    query = "SELECT DISTINCT thread_id FROM checkpoints"
+    if "MIOT_HARNESS_STORE_DSN" in env:
+        with psycopg.connect(env["MIOT_HARNESS_STORE_DSN"]) as conn:
+            return {row[0] for row in conn.execute(query).fetchall()}
+    with sqlite3.connect(Path(env["MIOT_HARNESS_DATA_DIR"], THREADS_FILE)) as conn:
+        return {row[0] for row in conn.execute(query).fetchall()}
+
+
 async def _burst(server: KillableServer) -> list[dict[str, Any]]:
     """50 concurrent runs (one of them a turn of THREAD); SIGKILL once KILL_AFTER completed."""
     seen: list[dict[str, Any]] = []
@@ -140,6 +152,7 @@ async def test_sigkill_mid_burst_loses_no_run_and_leaves_none_open(
     assert len(seen) >= KILL_AFTER
 
     with_crash = _stored_rows(env)
+    checkpointed = _checkpointed_threads(env)
     restarted = KillableServer(FACTORY, env, tmp_path / "second.log")
     await asyncio.to_thread(restarted.start)
     try:
@@ -157,6 +170,7 @@ async def test_sigkill_mid_burst_loses_no_run_and_leaves_none_open(
     completed = {run_id for run_id, status, _ in rows if status == "completed"}
     assert {run["run_id"] for run in seen} <= completed
     assert [read.json() for read in reads] == seen, "stored exactly as the clients saw them"
+    assert {run["thread_id"] for run in seen} <= checkpointed, "each seen turn checkpointed"
     interrupted = [record for _, status, record in rows if status == "failed"]
     assert interrupted and all(
         record["events"][-1]["payload"] == {"reason": INTERRUPTED} for record in interrupted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, Field
 
@@ -13,12 +13,17 @@ from miot_harness.settings import HarnessSettings
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
+    from langgraph.types import Durability
 
     from miot_harness.nexo.state import NexoEvidence
 
 log = logging.getLogger(__name__)
 
 RUNNER_AGENT = "nexo_runner"
+# One checkpoint per turn, written when the graph exits (also on a node's exception), instead
+# of one per superstep: a turn killed mid-run leaves the thread at its previous turn, which is
+# where its next question continues anyway (the interrupted run is failed, never resumed).
+DURABILITY: Final[Durability] = "exit"
 FAILED_ANSWER = (
     "No pude completar la respuesta por un error interno. Intenta de nuevo en unos minutos."
 )
@@ -139,6 +144,7 @@ async def run_nexo_turn(
             _initial_state(question, ctx),
             run_config(ctx, settings),
             stream_mode=["custom", "values"],
+            durability=DURABILITY,
         ):
             if mode == "custom" and isinstance(chunk, HarnessEvent):
                 forward(chunk)
