@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from miot_harness.language.dates import _parse_explicit
+from miot_harness.language.terms import terms
 from miot_harness.models.offline import OfflineChatModel
-from miot_harness.models.offline.dates import _parse_explicit
-from miot_harness.models.offline.text import terms
 from miot_harness.models.seat_protocol import (
     SECTION_EVIDENCE,
     SECTION_NOW,

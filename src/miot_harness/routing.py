@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from miot_harness.language.normalise import fold
-from miot_harness.models.offline.text import terms
+from miot_harness.language.terms import terms
 from miot_harness.schemas import HarnessRoute
 
 NEXO_TOKENS = (
@@ -47,7 +47,7 @@ _MIN_DISTINCTIVE_HITS = 2
 
 
 def stems(text: str) -> set[str]:
-    """The offline model's canonical stems of `text`, without the subjects of any story."""
+    """The content terms of `text`, without the subjects of any story."""
     return set(terms(text)) - _STORY_SUBJECTS
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from miot_harness.models.offline.dates import resolve_dates
+from miot_harness.language.dates import resolve_dates
 
 WEDNESDAY = date(2026, 11, 25)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from miot_harness.models.offline.entities import CatalogMatcher, extract_flags
+from miot_harness.language.catalogue_values import CatalogMatcher
+from miot_harness.language.question_flags import extract_flags
+from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
 from offline.prompts import load_values
 
-MATCHER = CatalogMatcher(load_values())
+MATCHER = CatalogMatcher(load_values(), VALUE_LIST_KEYS)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The storytelling plan: which window and filters a narrative question asks about.
 
-Dates, servicio codes and catalogue values are read with the offline model's own resolvers
-(the same date resolution the filter expert's offline seat uses), against the run's clock.
+Dates, servicio codes and catalogue values are read with the shared language resolvers
+(the same ones the offline filter expert uses), against the run's clock.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from miot_harness.models.offline.dates import resolve_dates
-from miot_harness.models.offline.entities import CatalogMatcher, extract_flags
+from miot_harness.language.catalogue_values import CatalogMatcher
+from miot_harness.language.dates import resolve_dates
+from miot_harness.language.question_flags import extract_flags
+from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
 from miot_harness.nexo.state import NexoStep
 from miot_harness.storytelling.tools import DELIVERY_METRICS, MAX_STORY_DAYS, WORKFLOW_EVENTS
 
@@ -35,7 +37,7 @@ def plan_story(question: str, today: date, catalogue: dict[str, Any]) -> list[Ne
         return [NexoStep(tool=WORKFLOW_EVENTS, args={"codigo": codigo}, rationale="historia")]
     desde, hasta = story_window(question, today)
     window = {"fecha_desde": desde.isoformat(), "fecha_hasta": hasta.isoformat()}
-    found = CatalogMatcher(catalogue).match(question).args if catalogue else {}
+    found = CatalogMatcher(catalogue, VALUE_LIST_KEYS).match(question).args if catalogue else {}
     filters = {key: found[key] for key in METRIC_FILTERS if key in found}
     return [
         NexoStep(tool=DELIVERY_METRICS, args={**window, **filters}, rationale="métricas diarias"),

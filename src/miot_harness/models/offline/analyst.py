@@ -6,10 +6,10 @@ single ask is answered by whichever tool the filter expert chose, never second-g
 
 from __future__ import annotations
 
+from miot_harness.language.terms import terms
 from miot_harness.models.offline.evidence import read_evidence
 from miot_harness.models.offline.filter_expert import clause_tools, plan_tools, question_filters
 from miot_harness.models.offline.prompt import SeatPrompt
-from miot_harness.models.offline.text import terms
 from miot_harness.models.seat_protocol import AnalystVerdict
 
 
@@ -18,7 +18,7 @@ def verdict(prompt: SeatPrompt) -> AnalystVerdict:
     if not items:
         return AnalystVerdict(verdict="need_more", reason="Aún no hay evidencia.")
     _, index = prompt.tools
-    _, neutral = question_filters(prompt)
+    neutral = question_filters(prompt).neutral
     # The analyst has no catalogue of values: words no tool mentions (a region, a client)
     # are taken as filter values, so only the question's real asks remain.
     neutral |= {term for term in terms(prompt.question) if not index.knows(term)}

@@ -14,6 +14,8 @@ class ToolSpec:
     description: str
     properties: tuple[str, ...]
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    output_columns: tuple[str, ...] = ()
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     def accepts(self, argument: str) -> bool:
         return argument in self.properties
@@ -48,12 +50,21 @@ def parse_tools(raw: Any) -> list[ToolSpec]:
         props = props if isinstance(props, dict) else {}
         defs = schema.get("$defs", {}) if isinstance(schema, dict) else {}
         enums = {name: vals for name, sub in props.items() if (vals := _enum_values(sub, defs))}
+        columns = entry.get("output_columns")
         tools.append(
             ToolSpec(
                 name=entry["name"],
                 description=str(entry.get("description") or ""),
                 properties=tuple(props),
                 enums=enums,
+                output_columns=tuple(str(c) for c in columns)
+                if isinstance(columns, dict | list)
+                else (),
+                defaults={
+                    name: sub["default"]
+                    for name, sub in props.items()
+                    if isinstance(sub, dict) and sub.get("default") is not None
+                },
             )
         )
     return tools

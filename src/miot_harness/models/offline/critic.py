@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
+from miot_harness.language.normalise import fold
 from miot_harness.models.offline.evidence import citation, read_evidence, refresh_clock
 from miot_harness.models.offline.prompt import SeatPrompt
-from miot_harness.models.offline.text import fold
 from miot_harness.models.seat_protocol import SECTION_ANSWER, SECTION_STATUS, CriticReport
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

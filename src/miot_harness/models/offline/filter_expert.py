@@ -1,17 +1,22 @@
-"""The filter expert seat: one tool and its arguments, or `tool: null` when nothing fits."""
+"""The filter expert seat: one tool and its arguments; or `tool: null`, with the candidate
+tools when the question speaks of the operation but fits none clearly (or two about equally),
+and alone when nothing in it does."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from miot_harness.language.dates import resolve_dates
+from miot_harness.language.normalise import fold
+from miot_harness.language.question_flags import Paging, read_flags
+from miot_harness.language.terms import terms
+from miot_harness.language.words import is_common_word
 from miot_harness.models.offline.catalog import ToolSpec
-from miot_harness.models.offline.dates import resolve_dates
-from miot_harness.models.offline.entities import flags_with_text
 from miot_harness.models.offline.ordering import order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
-from miot_harness.models.offline.text import fold, terms
 from miot_harness.models.seat_protocol import (
     SECTION_PLAN,
     SECTION_PREVIOUS_PLAN,
@@ -28,6 +33,29 @@ _FOLLOW_UP = re.compile(
     r"^\W*(?:y|e|ahora|lo mismo|igual|solo|pero|tambien|and|what about|now|same)\b"
 )
 _DATE_ARGS = ("fecha_desde", "fecha_hasta", "fecha_tipo")
+# No tool fits, but these tools speak of what was asked: the harness asks which one.
+MAX_CANDIDATES = 3
+CANDIDATE_MIN_SCORE = 0.5
+CANDIDATE_MIN_COVERAGE = 0.2
+# Two fitting tools this close (second / best score), the second matching every term the
+# best matches, are asked about, not guessed between.
+TIE_RATIO = 0.9
+# Filters that name the operation itself (a date or a place alone does not).
+_DOMAIN_FILTERS = frozenset(
+    {"cliente", "transportista", "centro", "canal", "tipo_servicio", "estado", "prioridad",
+     "eta_clasificacion", "es_critico", "codigo", "patente", "conductor"}
+)  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+_PAGE_ARGS = ("limit", "offset")
+
+
+@dataclass(frozen=True)
+class QuestionFilters:
+    """Every filter the question states, the terms they used up, and any paging."""
+
+    args: dict[str, Any]
+    neutral: frozenset[str]
+    paging: Paging
 
 
 def requested_tools(
@@ -71,7 +99,9 @@ def _is_follow_up(
     """
     if _FOLLOW_UP.match(fold(question)):
         return True
-    strangers = [t for t in terms(question) if t not in neutral and not index.knows(t)]
+    strangers = [
+        t for t in index.question_terms(question) if t not in neutral and not index.knows(t)
+    ]
     return has_filters and not fits and not strangers
 
 
@@ -99,20 +129,30 @@ def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> li
     return by_clause
 
 
-def question_filters(prompt: SeatPrompt) -> tuple[dict[str, Any], frozenset[str]]:
-    """Every filter the question states, and the terms those filters used up."""
+def _names(question: str) -> str:
+    """Capitalised words that are not ordinary ones ("Pepito"): names the harness checks
+    against the catalogue, so they never count against a tool."""
+    return " ".join(
+        word
+        for word in _NAME_WORD.findall(question)
+        if word[0].isupper() and not word.isupper() and not is_common_word(word)
+    )
+
+
+def question_filters(prompt: SeatPrompt) -> QuestionFilters:
+    """Every filter the question states, the terms those filters used up, and its paging."""
     extraction = prompt.matcher.match(prompt.question)
     args: dict[str, Any] = dict(extraction.args)
-    flags, flag_text = flags_with_text(prompt.question)
-    args.update(flags)
-    consumed = [extraction.consumed(), flag_text]
+    flags = read_flags(prompt.question)
+    args.update(flags.args)
+    consumed = [extraction.consumed(), flags.text, _names(prompt.question)]
     now = prompt.now
     if now is not None:
         dates = resolve_dates(prompt.question, now.date())
         args.update(dates.as_args())
         folded = fold(prompt.question)  # same length as the text the spans index
         consumed.extend(folded[start:end] for start, end in dates.spans)
-    return args, frozenset(terms(" ".join(consumed)))
+    return QuestionFilters(args, frozenset(terms(" ".join(consumed))), flags.paging)
 
 
 def _accepted(tool: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
@@ -152,10 +192,61 @@ def _rationale(score: ToolScore, how: str) -> str:
     return f"{how}: coincide con {words} (puntaje {score.score:.2f})"
 
 
+def _candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
+    """Tools the question's own words point to, when no tool fits: asked, not guessed.
+
+    A date or a place alone points nowhere; a word of a tool, or a filter that names the
+    operation (a client, a carrier, a state, a code), does.
+    """
+    speaks = [s for s in ranked if s.score > 0 and any(t not in found.neutral for t in s.matched)]
+    if speaks:
+        best = speaks[0]
+        if best.score < CANDIDATE_MIN_SCORE or best.coverage < CANDIDATE_MIN_COVERAGE:
+            return []
+        near = [s for s in speaks if s.score >= best.score * CANDIDATE_MIN_SCORE]
+        return [s.name for s in near[:MAX_CANDIDATES]]
+    if _DOMAIN_FILTERS & set(found.args):
+        return [s.name for s in ranked if s.score > 0][:MAX_CANDIDATES]
+    return []
+
+
+def _tied(ranked: list[ToolScore], best: ToolScore) -> list[str]:
+    """The best tool and any other that fits about as well on the same words, best first."""
+    tied = [
+        s
+        for s in ranked
+        if s.name != best.name
+        and s.fits
+        and s.score >= best.score * TIE_RATIO
+        and set(best.matched) <= set(s.matched)
+    ]
+    return [best.name, *(s.name for s in tied)][:MAX_CANDIDATES] if tied else []
+
+
+def _paged(
+    args: dict[str, Any], paging: Paging, previous: dict[str, Any], tool: ToolSpec
+) -> dict[str, Any]:
+    """Arguments with the page asked for: its size from this question, the previous page, or
+    the tool's default; "the next ones" start where the previous page ended."""
+    if not paging.asked or "offset" in args:
+        return args
+    default = tool.defaults.get("limit")
+    size = args.get("limit") or previous.get("limit") or default
+    if not isinstance(size, int):
+        return args
+    if paging.page is not None:
+        offset = (paging.page - 1) * size
+    else:
+        shown = previous.get("limit") or default
+        offset = int(previous.get("offset") or 0) + (shown if isinstance(shown, int) else size)
+    return {**args, "limit": size, "offset": offset}
+
+
 def decide(prompt: SeatPrompt) -> FilterDecision:
     tools, index = prompt.tools
     by_name = {tool.name: tool for tool in tools}
-    args, neutral = question_filters(prompt)
+    found = question_filters(prompt)
+    args, neutral = found.args, found.neutral
     wanted = requested_tools(prompt.question, index, neutral, tuple(args))
     used = plan_tools(prompt)
     if used:
@@ -164,15 +255,33 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     ranked = index.rank(prompt.question, neutral)
     best = wanted[0] if wanted else ranked[0] if ranked else None
     is_follow_up = isinstance(previous, dict) and previous.get("tool") in by_name
-    if is_follow_up and _is_follow_up(prompt.question, index, neutral, bool(args), bool(wanted)):
-        return _follow_up(previous, best, by_name, args)
+    if is_follow_up and (
+        found.paging.asked
+        or _is_follow_up(prompt.question, index, neutral, bool(args), bool(wanted))
+    ):
+        return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
+        candidates = _candidates(ranked, found)
+        if len(candidates) == 1:
+            best = next(s for s in ranked if s.name == candidates[0])
+        else:
+            return FilterDecision(
+                tool=None,
+                candidates=candidates,
+                rationale="Varias herramientas podrían responder; hay que preguntar cuál"
+                if candidates
+                else "Ninguna herramienta del catálogo responde la pregunta",
+            )
+    elif len(wanted) == 1 and (tied := _tied(ranked, best)):
         return FilterDecision(
-            tool=None, args={}, rationale="Ninguna herramienta del catálogo responde la pregunta"
+            tool=None,
+            candidates=tied,
+            rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
         )
+    tool = by_name[best.name]
     return FilterDecision(
         tool=best.name,
-        args=_accepted(by_name[best.name], args),
+        args=_paged(_accepted(tool, args), found.paging, {}, tool),
         order_by=order_for_tool(prompt.question, best.name, prompt.json_section(SECTION_TOOLS)),
         rationale=_rationale(best, "Mejor herramienta"),
     )
@@ -183,17 +292,30 @@ def _follow_up(
     best: ToolScore | None,
     by_name: dict[str, ToolSpec],
     args: dict[str, Any],
+    paging: Paging,
 ) -> FilterDecision:
-    """The previous tool and arguments, changed only where the follow-up says so."""
+    """The previous tool and arguments, changed only where the follow-up says so (a page
+    continues from the previous one)."""
     tool_name = previous["tool"]
     how = "Seguimiento de la consulta anterior"
-    if best and best.fits and best.score >= SWITCH_MIN_SCORE and best.name != tool_name:
+    if (
+        not paging.asked
+        and best
+        and best.fits
+        and best.score >= SWITCH_MIN_SCORE
+        and best.name != tool_name
+    ):
         tool_name, how = best.name, "Seguimiento con otra herramienta"
-    merged = _merge_follow_up(previous.get("args") or {}, args)
-    changed = ", ".join(sorted(args)) or "nada"
+    previous_args = previous.get("args") or {}
+    if not isinstance(previous_args, dict):
+        previous_args = {}
+    kept = {k: v for k, v in previous_args.items() if not (paging.asked and k in _PAGE_ARGS)}
+    merged = _merge_follow_up(kept, args)
+    tool = by_name[tool_name]
+    changed = ", ".join(sorted(args)) or ("página" if paging.asked else "nada")
     return FilterDecision(
         tool=tool_name,
-        args=_accepted(by_name[tool_name], merged),
+        args=_paged(_accepted(tool, merged), paging, previous_args, tool),
         rationale=f"{how} ({previous['tool']}); cambia: {changed}",
     )
 

@@ -10,13 +10,14 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from miot_harness.language.catalogue_values import CatalogMatcher
 from miot_harness.models.offline.catalog import ToolSpec, parse_tools
-from miot_harness.models.offline.entities import CatalogMatcher
 from miot_harness.models.offline.ranking import ToolIndex
 from miot_harness.models.seat_protocol import (
     SECTION_NOW,
     SECTION_TOOLS,
     SECTION_VALUES,
+    VALUE_LIST_KEYS,
     find_seat,
     parse_local_now_line,
     read_sections,
@@ -86,7 +87,7 @@ def _catalogue(body: str) -> tuple[list[ToolSpec], ToolIndex]:
 @lru_cache(maxsize=16)
 def _matcher(body: str) -> CatalogMatcher:
     values = _decode(body)
-    return CatalogMatcher(values if isinstance(values, dict) else {})
+    return CatalogMatcher(values if isinstance(values, dict) else {}, VALUE_LIST_KEYS)
 
 
 def read_prompt(messages: list[BaseMessage]) -> SeatPrompt:

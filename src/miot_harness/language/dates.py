@@ -1,10 +1,12 @@
-"""Spanish (and a little English) date phrases resolved against the prompt's own "today".
+"""Spanish (and a little English) date phrases resolved against a given "today".
 
-Relative phrases (hoy, ayer, esta semana, últimos N días...) are resolved here by calendar
-arithmetic, so weeks run Monday to Sunday and months end where they end. Explicit dates
-("el 3 de noviembre", "03-11-2026") go through `dateparser` (Spanish month names and
-orders, configured with the prompt's date as relative base, so it never reads the machine
-clock); a date without a year is taken in whichever year puts it nearest to today.
+Relative phrases (hoy, ayer, esta semana, el mes pasado, últimos N días, hace N días, el
+martes, el fin de semana...) are resolved here by calendar arithmetic, so weeks run Monday to
+Sunday and months end where they end. A weekday alone ("el lunes", "el martes pasado") is the
+latest one before today; "el próximo lunes" the next one. A month alone ("en noviembre") is
+the latest such month that has begun. Explicit dates ("el 3 de noviembre", "03-11-2026",
+"20/11") go through `dateparser` (Spanish month names and orders, with no access to the
+machine clock: a date without a year is taken in whichever year puts it nearest to today).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from functools import lru_cache
 
 from dateparser.date import DateDataParser
 
-from miot_harness.models.offline.text import fold
+from miot_harness.language.normalise import fold
 
 FECHA_TIPOS = ("creacion", "compromiso", "entrega", "eta")
 
@@ -33,7 +35,10 @@ _MONTHS = (
     r"|noviembre|diciembre|ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic)"
 )
 _DAY_MONTH = rf"(\d{{1,2}})\s+de\s+{_MONTHS}(?:\s+(?:de|del)\s+(\d{{4}}))?"
-_NUMERIC = r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})|(\d{4})-(\d{2})-(\d{2})"
+_NUMERIC = (
+    r"(\d{1,2})[-/](\d{1,2})[-/](\d{4})|(\d{4})-(\d{2})-(\d{2})"
+    r"|(?<![\d-])(\d{1,2})/(\d{1,2})(?![\d/])"
+)
 _EXPLICIT = re.compile(rf"\b(?:{_DAY_MONTH}|{_NUMERIC})\b")
 _DAY_RANGE = re.compile(
     rf"\b(?:entre\s+el|del|desde\s+el)\s+(\d{{1,2}})\s+(?:y\s+el|al|hasta\s+el)\s+(\d{{1,2}})"
@@ -43,6 +48,35 @@ _LAST_N = re.compile(
     rf"\b(?:(?:los|las)\s+)?(?:ultim[oa]s|last|past)\s+{_NUM}\s+(dias|days|semanas|weeks)\b"
 )
 
+_FULL_MONTHS = {
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7,
+    "agosto": 8, "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11,
+    "diciembre": 12, "may": 5, "january": 1, "february": 2, "march": 3, "april": 4, "june": 6,
+    "july": 7, "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}  # fmt: skip
+# A month named on its own; "may" is an English verb, so only "in may" is the month.
+_MONTH_ONLY = re.compile(
+    r"\b(?:(?:el\s+)?mes\s+de\s+)?("
+    + "|".join(sorted((m for m in _FULL_MONTHS if m != "may"), key=len, reverse=True))
+    + r"|(?<=\bin\s)may)(?:\s+(?:de\s+|del\s+)?(\d{4}))?\b"
+)
+_WEEKDAYS = {
+    "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5,
+    "domingo": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+    "saturday": 5, "sunday": 6,
+}  # fmt: skip
+_WEEKDAY_NAMES = "|".join(_WEEKDAYS)
+_WEEKDAY = re.compile(
+    rf"\b(?:(?P<next>(?:el\s+)?(?:proximo|next|siguiente)\s+)|(?P<this>(?:este|this)\s+)"
+    rf"|(?:(?:el|on|last|pasado)\s+)?)(?P<day>{_WEEKDAY_NAMES})"
+    r"(?P<after>\s+(?:que\s+viene|proximo|pasado|anterior))?\b"
+)
+_WEEKEND = re.compile(
+    r"\b(?P<which>este|this|proximo|next|el|last)?\s*(?:fin\s+de\s+semana|finde|weekend)"
+    r"(?P<after>\s+(?:pasado|que\s+viene|proximo))?\b"
+)
+_DAYS_AGO = re.compile(rf"\bhace\s+{_NUM}\s+(dias|semanas)\b|\b{_NUM}\s+(days|weeks)\s+ago\b")
+
 # Relative phrases, longest first; each maps to (start offset, end offset) in days or a key.
 _RELATIVE: tuple[tuple[str, str], ...] = (
     (r"\bpasado\s+manana\b", "day+2"),
@@ -50,11 +84,17 @@ _RELATIVE: tuple[tuple[str, str], ...] = (
     (r"\b(?:esta\s+manana|esta\s+tarde|esta\s+noche|hoy|today|tonight)\b", "day+0"),
     (r"\b(?:ayer|yesterday)\b", "day-1"),
     (r"(?<!la\s)(?<!esta\s)(?<!por\s)\b(?:manana|tomorrow)\b", "day+1"),
-    (r"\b(?:la\s+)?semana\s+pasada\b|\blast\s+week\b|\bla\s+ultima\s+semana\b", "week-1"),
+    (r"\b(?:la\s+)?semana\s+antepasada\b", "week-2"),
+    (
+        r"\b(?:la\s+)?semana\s+(?:pasada|anterior)\b|\blast\s+week\b|\bla\s+ultima\s+semana\b",
+        "week-1",
+    ),
     (r"\b(?:la\s+)?(?:proxima\s+semana|semana\s+que\s+viene)\b|\bnext\s+week\b", "week+1"),
     (r"\b(?:esta\s+semana|this\s+week|en\s+la\s+semana)\b", "week+0"),
     (r"\b(?:el\s+)?mes\s+pasado\b|\blast\s+month\b", "month-1"),
-    (r"\b(?:este\s+mes|this\s+month|en\s+el\s+mes)\b", "month+0"),
+    (r"\b(?:este\s+mes|this\s+month|en\s+el\s+mes|en\s+lo\s+que\s+va\s+del\s+mes)\b", "month+0"),
+    (r"\b(?:el\s+)?ano\s+pasado\b|\blast\s+year\b", "year-1"),
+    (r"\b(?:este\s+ano|this\s+year|en\s+lo\s+que\s+va\s+del\s+ano)\b", "year+0"),
 )
 _RELATIVE_RE = tuple((re.compile(pattern), key) for pattern, key in _RELATIVE)
 
@@ -106,9 +146,44 @@ def _relative_range(key: str, today: date) -> tuple[date, date]:
     if unit == "week":
         monday = today - timedelta(days=today.weekday()) + timedelta(weeks=offset)
         return monday, monday + timedelta(days=6)
+    if unit == "year":
+        year = today.year + offset
+        return date(year, 1, 1), date(year, 12, 31)
     first = today.replace(day=1)
     if offset < 0:
         first = (first - timedelta(days=1)).replace(day=1)
+    return first, _month_end(first)
+
+
+def _weekday(match: re.Match[str], today: date) -> date:
+    """ "el martes" and "el martes pasado": the latest one before today (1–7 days back);
+    "el próximo martes": the next one after today; "este martes": the one of this week."""
+    wanted = _WEEKDAYS[match.group("day")]
+    after = (match.group("after") or "").strip()
+    if match.group("next") or after in ("que viene", "proximo"):
+        return today + timedelta(days=(wanted - today.weekday() - 1) % 7 + 1)
+    if match.group("this"):
+        return today - timedelta(days=today.weekday()) + timedelta(days=wanted)
+    return today - timedelta(days=(today.weekday() - wanted - 1) % 7 + 1)
+
+
+def _weekend(match: re.Match[str], today: date) -> tuple[date, date]:
+    """This week's Saturday and Sunday for "este"/"próximo", else the last one that began."""
+    saturday = today - timedelta(days=today.weekday()) + timedelta(days=5)
+    which = match.group("which") or ""
+    after = (match.group("after") or "").strip()
+    if which in ("proximo", "next") or after in ("que viene", "proximo"):
+        saturday += timedelta(weeks=1 if today >= saturday else 0)
+    elif which not in ("este", "this") and saturday > today:
+        saturday -= timedelta(weeks=1)
+    return saturday, saturday + timedelta(days=1)
+
+
+def _latest_month(month: int, year: str | None, today: date) -> tuple[date, date]:
+    """The month in `year`, or the latest such month that has begun by today."""
+    first = date(int(year) if year else today.year, month, 1)
+    if not year and first > today:
+        first = first.replace(year=first.year - 1)
     return first, _month_end(first)
 
 
@@ -200,6 +275,35 @@ def resolve_dates(question: str, today: date) -> DateFilter:
         if parsed:
             singles.append((match.start(), parsed))
             spans.append(match.span())
+    for match in _DAYS_AGO.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        count = _number(match.group(1) or match.group(3))
+        unit = match.group(2) or match.group(4)
+        days = count * (7 if unit in ("semanas", "weeks") else 1)
+        singles.append((match.start(), today - timedelta(days=days)))
+        spans.append(match.span())
+    for match in _MONTH_ONLY.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        ranges.append(_latest_month(_FULL_MONTHS[match.group(1)], match.group(2), today))
+        spans.append(match.span())
+    for match in _WEEKEND.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        ranges.append(_weekend(match, today))
+        spans.append(match.span())
+    named_weekday: date | None = None
+    for match in _WEEKDAY.finditer(folded):
+        if _overlaps(match.span(), spans):
+            continue
+        day = _weekday(match, today)
+        if named_weekday is not None and day < named_weekday:
+            # "entre el lunes y el miércoles": the second day follows the first.
+            day += timedelta(weeks=1)
+        named_weekday = day
+        singles.append((match.start(), day))
+        spans.append(match.span())
     for pattern, key in _RELATIVE_RE:
         for match in pattern.finditer(folded):
             if _overlaps(match.span(), spans):

@@ -1,9 +1,10 @@
-"""Filter values found in a question and resolved against `## Valores válidos`.
+"""Filter values a question names, resolved against the catalogue of valid values.
 
 Values are matched as whole token sequences of the folded question (case and accents
-ignored), longest first; region aliases come from the catalogue itself. Near misses
-("Transrapdo", "Farmacia Cordilera") are caught with `rapidfuzz` (C-speed edit-distance
-ratios, no model): only against catalogue values, so nothing is ever invented.
+ignored), longest first; region aliases come from the catalogue itself, and a region is also
+named by its number ("región 5", "5ta región", "la quinta") read off its code and ordinal
+alias. Near misses ("Transrapdo", "Farmacia Cordilera") are caught with `rapidfuzz` (C-speed
+edit-distance ratios, no model): only against catalogue values, so nothing is invented.
 """
 
 from __future__ import annotations
@@ -14,30 +15,21 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from miot_harness.models.offline.text import STOPWORDS, SYNONYM_GROUPS, fold
-from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
+from miot_harness.language.fillers import FILLER_WORDS, REQUEST_WORDS
+from miot_harness.language.normalise import fold
+from miot_harness.language.terms import glossary_words, term
+from miot_harness.language.words import is_common_word, is_stopword
 
 FUZZY_CUTOFF = 88
 _TOKEN = re.compile(r"[a-z0-9ñ]+|%")
-_RESERVED = STOPWORDS | {fold(word) for group in SYNONYM_GROUPS for word in group}
-_CODIGO = re.compile(r"\bsv[-\s]?(\d{1,7})\b", re.I)
-_PATENTE = re.compile(r"\b([A-Z]{4}-?\d{2}|[A-Z]{2}-?\d{4})\b")
-_CRITICO = re.compile(r"\b(no\s+)?(critic[oa]s|critic[oa]|urgentes?|critical|urgent)\b")
-_NOT_CRITICO_CUE = re.compile(r"\bcola\s+$")
-_OFFSET = re.compile(
-    r"\bsalt\w*\s+(?:(?:los|las)\s+)?(?:primer[oa]s\s+)?(\d{1,4})\b|\boffset\s+(\d{1,4})\b"
-    r"|\bskip(?:ping)?\s+(?:the\s+)?(?:first\s+)?(\d{1,4})\b"
-)
-_CONDUCTOR = re.compile(
-    r"\b(?:conductor|conductora|chofer|chófer|driver|repartidor)\s+"
-    r"((?:[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+)(?:\s+[A-ZÁÉÍÓÚÑ][a-záéíóúñ]+){0,2})"
-)
-_LIMIT = re.compile(
-    r"\btop\s*(\d{1,3})\b|\b(\d{1,3})\s+primer[oa]s\b|\bprimer[oa]s\s+(\d{1,3})\b"
-    r"|\bfirst\s+(\d{1,3})\b|\b(?:los|las)\s+(\d{1,3})\s+(?:mas|peores|mejores|ultimos)\b"
-    r"|\blimite?\s+(?:de\s+)?(\d{1,3})\b"
-    r"|\b(?:muestra|muestrame|dame|lista|listame|show|give)\s+(?:me\s+)?(?:(?:los|las|the)\s+)?(\d{1,3})\b"
-)
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+# Filters whose values are names: a name the question gives around one is another name.
+_NAMED = ("cliente", "transportista", "centro", "comuna")
+_CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "y"})
+# A word of the question as written, hyphens kept inside it (as `tokens` joins them).
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|%")
+# Suffixes of Spanish ordinal abbreviations ("5ta", "8va", "1ra", "2da", "7ma", "9na").
+_ORDINAL_SUFFIXES = ("a", "ta", "va", "ra", "da", "ma", "na", "o", "to", "vo", "ro", "do")
 # How operators say the pinned enum values of the contract; the values themselves come
 # from the catalogue, and a phrase whose value the catalogue lacks is ignored.
 _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -57,7 +49,10 @@ _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("canal", "ecommerce"): ("comercio electronico",),
 }  # fmt: skip
 # Words right before a value that make it a metric being asked about, not a filter.
-_METRIC_CUES = {"mas", "menos", "mayor", "menor", "porcentaje", "%", "tasa", "pct", "cola"}
+_METRIC_CUES = {
+    "mas", "menos", "mayor", "menor", "porcentaje", "%", "tasa", "pct", "cola", "ranking",
+    "most", "more", "fewest", "least",
+}  # fmt: skip
 # Words that introduce a value of an argument ("el canal retail", "la región de Coquimbo"):
 # they belong to the filter, so tool ranking discounts them with it.
 _LABELS = {
@@ -126,14 +121,50 @@ def _inflections(value: str) -> tuple[str, ...]:
     return tuple(sorted(forms))
 
 
-class CatalogMatcher:
-    """Phrase table built once per `Valores válidos` catalogue."""
+def _cased_tokens(text: str) -> list[tuple[str, bool]]:
+    """`tokens(text)` with whether each was written with a capital."""
+    folded: list[str] = []
+    upper: list[bool] = []
+    for ch in text.replace("_", " ").replace("-", ""):
+        part = fold(ch).replace("ñ", "n")
+        folded.append(part)
+        upper.extend([ch.isupper()] * len(part))
+    joined = "".join(folded)
+    return [(m.group(), upper[m.start()]) for m in _TOKEN.finditer(joined)]
 
-    def __init__(self, catalogue: dict[str, Any]):
+
+def _ordinary(word: str) -> bool:
+    return word in REQUEST_WORDS or _is_reserved(word) or is_common_word(word)
+
+
+def _is_reserved(word: str) -> bool:
+    """An ordinary word of questions: never taken alone as a client's or carrier's name."""
+    return word in FILLER_WORDS or word in glossary_words() or is_stopword(word)
+
+
+def _roman_number(code: str) -> int | None:
+    """ "V" → 5, "VIII" → 8; None when `code` is not a Roman numeral."""
+    values = [_ROMAN.get(ch) for ch in code.lower()]
+    if not values or None in values:
+        return None
+    numbers = [v for v in values if v is not None]
+    total = 0
+    for value, following in zip(numbers, [*numbers[1:], 0], strict=True):
+        total += -value if value < following else value
+    return total
+
+
+class CatalogMatcher:
+    """Phrase table built once per catalogue (`fn_dx_catalogo`'s dict).
+
+    `value_lists` maps each filter argument to the catalogue key of its plain string list.
+    """
+
+    def __init__(self, catalogue: dict[str, Any], value_lists: dict[str, str]):
         self.phrases: dict[tuple[str, ...], list[tuple[str, str, int]]] = {}
         self.fuzzy: dict[str, tuple[str, str]] = {}
         names: list[tuple[str, str]] = []
-        for argument, key in VALUE_LIST_KEYS.items():
+        for argument, key in value_lists.items():
             for value in catalogue.get(key) or []:
                 if isinstance(value, str):
                     self._add_value(argument, value)
@@ -146,6 +177,7 @@ class CatalogMatcher:
                 for alias in [region.get("codigo"), *(region.get("alias") or [])]:
                     if isinstance(alias, str) and not re.fullmatch(r"[IVXivx]+", alias):
                         self._add("region", name, alias, _PRIORITY["region"])
+                self._add_region_numbers(name, region)
         for comuna in catalogue.get("comunas") or []:
             name = comuna.get("nombre") if isinstance(comuna, dict) else comuna
             if isinstance(name, str):
@@ -160,6 +192,23 @@ class CatalogMatcher:
         for argument, value in names:
             if argument in ("cliente", "transportista", "comuna", "centro"):
                 self.fuzzy["".join(tokens(value))] = (argument, value)
+
+    def _add_region_numbers(self, name: str, region: dict[str, Any]) -> None:
+        """ "región 5", "5ta región", "región V", "la quinta": from the code and the alias
+        that puts an ordinal before "región"."""
+        priority = _PRIORITY["region"]
+        code = region.get("codigo")
+        number = _roman_number(code) if isinstance(code, str) else None
+        if number is not None:
+            self._add("region", name, f"region {code}", priority)
+            self._add("region", name, f"region {number}", priority)
+            for suffix in ("", *_ORDINAL_SUFFIXES):
+                self._add("region", name, f"{number}{suffix} region", priority)
+        for alias in region.get("alias") or []:
+            words = tokens(alias) if isinstance(alias, str) else []
+            if len(words) == 2 and words[1] == "region" and not words[0].isdigit():
+                # Below "quinta región", so "la quinta región" keeps its "región".
+                self._add("region", name, f"la {words[0]}", priority - 1)
 
     def _add(self, argument: str, value: str, phrase: str, priority: int) -> None:
         key = tuple(tokens(phrase))
@@ -194,7 +243,7 @@ class CatalogMatcher:
                 owners.setdefault(word, set()).add((argument, value))
         for word, owned in owners.items():
             (argument, value), *rest = sorted(owned)
-            if rest or len(word) < 5 or word in _RESERVED or (word,) in self.phrases:
+            if rest or len(word) < 5 or _is_reserved(word) or (word,) in self.phrases:
                 continue
             if argument in ("cliente", "transportista"):
                 self._add(argument, value, word, 0)
@@ -221,9 +270,19 @@ class CatalogMatcher:
             seen.setdefault(item.argument, {}).setdefault(item.value, set()).update(span)
             extraction.used |= span
         blocked: set[int] = set()
+        cased = _cased_tokens(question)
         for argument, by_value in seen.items():
             if len(by_value) == 1:
-                extraction.args[argument] = next(iter(by_value))
+                value, positions = next(iter(by_value.items()))
+                other = None
+                if argument in _NAMED and len(cased) == len(words):
+                    other = self._other_name(question, cased, positions, value, extraction.used)
+                if other is None:
+                    extraction.args[argument] = value
+                else:
+                    text, run, named_as = other
+                    extraction.args[named_as or argument] = text
+                    extraction.used |= run
             else:
                 # "en riesgo, atrasado o a tiempo" names several values of one argument: a
                 # breakdown is asked for, and no single filter value can say it.
@@ -232,6 +291,50 @@ class CatalogMatcher:
                     blocked |= positions
         self._match_fuzzy(extraction, blocked)
         return extraction
+
+    def _other_name(
+        self,
+        question: str,
+        cased: list[tuple[str, bool]],
+        positions: set[int],
+        value: str,
+        used: set[int],
+    ) -> tuple[str, set[int], str | None] | None:
+        """The whole name when the matched words sit inside a longer capitalised name the
+        catalogue lacks ("Andes Mall", "Transportes Los Andes" around "Andes"): the question
+        names something else, so the harness must ask rather than read it as `value`."""
+        own = tokens(value)
+        core = sorted(i for i in positions if cased[i][0] in own or cased[i][0] == "".join(own))
+        if not core:
+            return None
+        partial = len(core) < len(own) and cased[core[0]][0] != "".join(own)
+        start, end = core[0], core[-1] + 1
+
+        def joins(i: int, toward: int) -> bool:
+            word, capital = cased[i]
+            if i in used or not capital:
+                return False
+            if word in _CONNECTORS:
+                j = i + toward
+                return 0 <= j < len(cased) and cased[j][1] and j not in used
+            return i > 0 or not _ordinary(word)
+
+        first, last = start, end
+        while first > 0 and joins(first - 1, -1):
+            first -= 1
+        while last < len(cased) and joins(last, 1):
+            last += 1
+        added = [cased[i][0] for i in (*range(first, start), *range(end, last))]
+        names = [w for w in added if w not in _CONNECTORS]
+        if not names or not (partial or any(not _ordinary(w) for w in names)):
+            return None
+        spans = list(_WORD.finditer(question.replace("_", " ")))
+        if len(spans) != len(cased):
+            return None
+        # "Transportes …" says which filter the name is for, whatever value it touched.
+        named_as = next((arg for arg in _NAMED for w in names if term(w) == term(arg)), None)
+        text = question[spans[first].start() : spans[last - 1].end()]
+        return text, set(range(first, last)), named_as
 
     def _match_fuzzy(self, extraction: Extraction, blocked: set[int]) -> None:
         words = extraction.words
@@ -253,39 +356,3 @@ class CatalogMatcher:
                 if argument not in extraction.args:
                     extraction.args[argument] = value
                     extraction.used |= span
-
-
-def extract_flags(question: str) -> dict[str, Any]:
-    """Filters that need no catalogue: servicio code, plate, criticality and a row limit."""
-    return flags_with_text(question)[0]
-
-
-def flags_with_text(question: str) -> tuple[dict[str, Any], str]:
-    """The flags and the words that stated them (so tool ranking can discount them)."""
-    args: dict[str, Any] = {}
-    said: list[str] = []
-    if code := _CODIGO.search(question):
-        args["codigo"] = f"SV-{int(code.group(1)):07d}"
-        said.append(code.group(0))
-    if plate := _PATENTE.search(question):
-        raw = plate.group(1).replace("-", "")
-        split = 4 if raw[3].isalpha() else 2
-        args["patente"] = f"{raw[:split]}-{raw[split:]}"
-        said.append("patente " + plate.group(0))
-    folded = fold(question)
-    for critico in _CRITICO.finditer(folded):
-        if not _NOT_CRITICO_CUE.search(folded[: critico.start()]):
-            args["es_critico"] = critico.group(1) is None
-            said.append(critico.group(0))
-            break
-    if offset := _OFFSET.search(folded):
-        args["offset"] = int(next(g for g in offset.groups() if g))
-        said.append(offset.group(0))
-        folded = folded[: offset.start()] + " " * len(offset.group(0)) + folded[offset.end() :]
-    if conductor := _CONDUCTOR.search(question):
-        args["conductor"] = conductor.group(1)
-        said.append(conductor.group(0))
-    if limit := _LIMIT.search(folded):
-        args["limit"] = int(next(g for g in limit.groups() if g))
-        said.append(limit.group(0))
-    return args, " ".join(said)

@@ -1,0 +1,90 @@
+"""The operation's vocabulary as operators say it: Spanish synonyms and English equivalents.
+
+Each group's first word is the one the tool descriptions use; the others (synonyms, plural
+and English forms, common operator words) are read as it, so a question and a tool text meet
+on one term. Phrases are read as one word before tokenising. This is a general glossary of
+logistics operations, not a list of questions: words that single out one tool belong in that
+function's `@meta keywords:` instead.
+"""
+
+from __future__ import annotations
+
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("atrasado", "retrasado", "tarde", "demorado", "atraso", "retraso", "demora", "late",
+     "delayed", "delay", "overdue", "vencido", "behind"),
+    ("conductor", "chofer", "choferes", "driver", "drivers", "repartidor", "repartidores",
+     "camionero", "camioneros"),
+    ("transportista", "carrier", "carriers", "courier", "couriers", "transportadora",
+     "transportadoras", "proveedor", "proveedores"),
+    ("pod", "foto", "fotos", "firma", "firmas", "comprobante", "comprobantes", "fotografia",
+     "fotografica", "fotografias", "proof", "signature", "photo", "photos", "evidencia"),
+    ("kpi", "kpis", "resumen", "indicadores", "indicador", "metricas", "metrica", "panorama",
+     "summary", "overview", "dashboard", "balance", "reporte", "report", "snapshot"),
+    ("conteo", "cuantos", "cuantas", "cantidad", "contar", "numero", "count", "nro", "n",
+     "cuenta"),
+    ("critico", "criticos", "critica", "criticas", "urgente", "urgentes", "critical", "urgent",
+     "urgency", "urgencia", "urgencias"),
+    ("servicio", "servicios", "pedido", "pedidos", "envio", "envios", "despacho", "despachos",
+     "orden", "ordenes", "shipment", "shipments", "order", "orders", "paquete", "paquetes",
+     "package", "packages", "parcel", "parcels", "encomienda", "encomiendas", "bulto",
+     "bultos", "service", "services"),
+    ("rendimiento", "desempeno", "performance", "rinde", "rinden", "rindiendo", "rindio",
+     "performing", "perform", "performed", "eficiencia", "productividad", "scorecard"),
+    ("centro", "centros", "center", "centre", "centers", "centres", "bodega", "bodegas",
+     "warehouse", "warehouses", "hub", "hubs", "almacen"),
+    ("torre", "tower"),
+    ("atencion", "atender", "atenderse", "atendamos", "attention", "priorizar", "attend"),
+    ("capacidad", "dotacion", "flota", "capacity", "fleet", "staffing", "sizing", "holgura"),
+    ("detalle", "detalles", "historial", "trazabilidad", "detail", "details", "tracking",
+     "rastreo", "rastrear", "track", "trace"),
+    ("catalogo", "valores", "opciones", "existen", "disponibles", "catalog", "catalogue",
+     "values", "valid", "validos", "validas", "options", "available", "maestro", "maestros"),
+    ("distribucion", "desglose", "breakdown", "distribution", "reparticion"),
+    ("entregado", "delivered"),
+    ("entrega", "delivery", "deliveries"),
+    ("fallido", "failed", "fallo", "fallaron", "failure", "failures", "fail"),
+    ("region", "regiones", "zona", "zonas", "regional", "regions"),
+    ("comuna", "comunas", "municipio", "municipios", "commune", "communes", "municipality"),
+    ("cliente", "clientes", "client", "clients", "customer", "customers", "cuenta_cliente"),
+    ("canal", "canales", "channel", "channels"),
+    ("filtro", "filtros", "filter", "filters", "filtrar"),
+    ("porcentaje", "%", "pct", "tasa", "percent", "percentage", "rate", "ratio"),
+    ("brecha", "gap", "deficit", "faltan", "falta", "shortage"),
+    ("carga", "load", "workload"),
+    ("volumen", "volume"),
+    ("cumplimiento", "compliance", "sla", "otd", "otif"),
+    ("eventos", "evento", "events", "event"),
+    ("tramos", "tramo", "legs", "leg"),
+    ("codigo", "code"),
+    ("riesgo", "risk", "riesgoso", "riesgosos"),
+    ("prioridad", "priority", "prioritario", "prioritarios", "prioritaria", "prioritarias"),
+    ("activo", "activos", "active"),
+    ("problema", "problemas", "issue", "issues", "problem", "problems", "incidencia",
+     "incidencias"),
+)  # fmt: skip
+
+# Multi-word phrases read as one word, before tokenising (folded text).
+PHRASES: tuple[tuple[str, str], ...] = (
+    ("prueba de entrega", "pod"),
+    ("pruebas de entrega", "pod"),
+    ("proof of delivery", "pod"),
+    ("evidencia de entrega", "pod"),
+    ("en general", "resumen"),
+    ("how many", "conteo"),
+    ("numero de", "conteo"),
+    ("a tiempo", "atiempo"),
+    ("on time", "atiempo"),
+    ("on-time", "atiempo"),
+    ("cuanto hay", "conteo"),
+    ("llegada estimada", "eta"),
+    ("hora estimada", "eta"),
+    ("estimated arrival", "eta"),
+    ("estado general", "resumen"),
+    ("como va la operacion", "resumen"),
+    ("como vamos", "resumen"),
+    ("how are we doing", "resumen"),
+    ("how is it going", "resumen"),
+    ("control tower", "torre control"),
+    ("control center", "centro control"),
+    ("control centre", "centro control"),
+)
