@@ -25,6 +25,7 @@ BOOLEAN_METRICS = (
     "clarified_when_unresolved",
     "no_silent_widening",
     "false_refusal",
+    "answer_contains",
 )
 
 
@@ -256,3 +257,19 @@ def score_model_usage(obs: RunObservation) -> Usage:
         input_tokens=obs.input_tokens,
         output_tokens=obs.output_tokens,
     )
+
+
+def answer_prose(answer: str) -> str:
+    """The answer before its first table: what was written, not the rows appended to it."""
+    return answer.split("\n|", 1)[0]
+
+
+def score_answer_contains(expected: Iterable[str], obs: RunObservation) -> Score:
+    """Each expected phrase is in the answer's prose (accents and case folded); n/a if none."""
+    wanted = list(expected)
+    if not wanted:
+        return Score(metric="answer_contains", passed=None, detail="no phrases expected")
+    prose = fold_phrase(answer_prose(obs.answer))
+    missing = [phrase for phrase in wanted if fold_phrase(phrase) not in prose]
+    detail = "ok" if not missing else f"missing {missing}"
+    return Score(metric="answer_contains", passed=not missing, detail=detail)
