@@ -16,6 +16,7 @@ from miot_harness.evals.scorers import (
     Score,
     Usage,
     question_numbers,
+    score_answer_contains,
     score_clarified_when_unresolved,
     score_false_refusal,
     score_filter_sanity,
@@ -94,6 +95,7 @@ def score_turn(
         ),
         score_no_silent_widening(status, turn.expected_tools, filters, obs),
         score_false_refusal(status, obs),
+        score_answer_contains(example.expected_answer_contains if turn_index == 0 else (), obs),
     ]
     return TurnResult(
         question=turn.question,

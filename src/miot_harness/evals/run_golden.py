@@ -148,6 +148,7 @@ def main_command(
     min_clarified_when_unresolved: Rate = None,
     min_no_silent_widening: Rate = None,
     min_false_refusal: Rate = None,
+    min_answer_contains: Rate = None,
     max_latency_p95_ms: Annotated[float | None, typer.Option(min=0.0)] = None,
     max_model_calls_per_run: Annotated[float | None, typer.Option(min=0.0)] = None,
 ) -> None:
@@ -226,6 +227,7 @@ def main_command(
         clarified_when_unresolved=min_clarified_when_unresolved,
         no_silent_widening=min_no_silent_widening,
         false_refusal=min_false_refusal,
+        answer_contains=min_answer_contains,
         latency_p95_ms=max_latency_p95_ms,
         model_calls_per_run=max_model_calls_per_run,
     )

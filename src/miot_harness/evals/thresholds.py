@@ -22,6 +22,7 @@ class Thresholds(BaseModel):
     clarified_when_unresolved: float | None = None
     no_silent_widening: float | None = None
     false_refusal: float | None = None
+    answer_contains: float | None = None
     latency_p95_ms: float | None = None
     model_calls_per_run: float | None = None
 
