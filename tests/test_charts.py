@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any
 
 import pytest
 
+from miot_harness import charts
 from miot_harness.charts import evidence_charts
 
 ZONE = "America/Santiago"
@@ -234,3 +237,13 @@ def test_each_chart_points_at_its_evidence_item():
 )  # fmt: skip
 def test_a_result_with_no_meaningful_chart_gets_none(item):
     assert evidence_charts([item], ZONE) == []
+
+
+def test_the_chart_module_is_core_and_depends_only_on_core_types():
+    tree = ast.parse(inspect.getsource(charts))
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("miot_harness")
+    }
+    assert imported == {"miot_harness.schemas", "miot_harness.wording"}
