@@ -62,6 +62,15 @@ async def test_the_chart_library_is_vendored_with_its_licence_and_no_eval(client
     assert "echarts@6.1.0" in vendor.joinpath("README.md").read_text("utf-8")
 
 
+async def test_an_unchanged_asset_is_not_sent_again(client):
+    first = await client.get("/ui/assets/echarts.min.js")
+    tag = first.headers["etag"]
+    again = await client.get("/ui/assets/echarts.min.js", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    other = await client.get("/ui/assets/app.js", headers={"If-None-Match": tag})
+    assert other.status_code == 200 and other.headers["etag"] != tag
+
+
 async def test_config_reflects_the_settings(client):
     body = (await client.get("/ui/config")).json()
     assert body == {
