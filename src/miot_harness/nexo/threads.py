@@ -44,4 +44,8 @@ async def open_checkpointer(settings: HarnessSettings) -> AsyncIterator[BaseChec
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncSqliteSaver.from_conn_string(str(settings.data_dir / THREADS_FILE)) as saver:
         saver.serde = _serde()
+        # As the run store: WAL (set by the saver's setup) keeps every commit across a process
+        # crash without an fsync per commit; only a power loss may drop the last ones.
+        await saver.setup()
+        await saver.conn.execute("PRAGMA synchronous=NORMAL")
         yield saver
