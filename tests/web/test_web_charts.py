@@ -10,6 +10,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from web_page_support import (
     LAPTOP,
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.browser
 # One user per test, so each sees only the conversations it made.
 KEYS = {
     f"clave-{user}": {"tenant_id": "mintral", "user_id": user}
-    for user in ("carla", "diego", "elena", "franco", "gabriela")
+    for user in ("carla", "diego", "elena", "franco", "gabriela", "hugo")
 }
 
 
@@ -201,6 +202,35 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     assert (await reopened.locator(".turn .question").all_inner_texts())[0] == (
         "resumen del centro de control de hoy"
     )
+    assert watched.errors == []
+
+
+async def test_older_conversations_come_a_page_at_a_time(browser, server):
+    key = "clave-hugo"
+    async with httpx.AsyncClient(base_url=server, timeout=60) as api:
+        for number in range(21):
+            response = await api.post(
+                "/runs",
+                json={"message": f"cuántos servicios hay hoy ({number})"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert response.status_code == 200, response.text
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    await page.click("#change-key")
+    await enter_key(page, key)
+    threads = page.locator("#threads .thread")
+    await threads.nth(19).wait_for()
+    assert await threads.count() == 20
+    assert await threads.nth(0).locator(".thread-question").inner_text() == (
+        "cuántos servicios hay hoy (20)"
+    )
+    await page.click(".more-threads")
+    await threads.nth(20).wait_for()
+    assert await threads.nth(20).locator(".thread-question").inner_text() == (
+        "cuántos servicios hay hoy (0)"
+    )
+    assert await page.locator(".more-threads").count() == 0
     assert watched.errors == []
 
 

@@ -8,7 +8,7 @@
 const KEY_STORAGE = "miot.apiKey";
 const THREAD_STORAGE = "miot.threadId";
 const MAX_CELL_CHARS = 300;
-const THREADS_PAGE = 30;
+const THREADS_PAGE = 20;
 const NARROW = "(max-width: 900px)";
 
 const state = {
@@ -16,6 +16,8 @@ const state = {
   pendingQuestion: null,
   busy: false,
   charts: [],
+  threads: [],
+  threadsTotal: 0,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -716,14 +718,26 @@ function renderThreads(threads) {
     if (when) button.appendChild(el("time", "muted small", formatTime(when)));
     button.addEventListener("click", () => openThread(thread.thread_id));
   }
+  if (threads.length < state.threadsTotal) {
+    const more = list.appendChild(el("li")).appendChild(el("button", "link more-threads", "Más conversaciones"));
+    more.type = "button";
+    more.addEventListener("click", () => loadThreads(true));
+  }
   markCurrentThread();
 }
 
-async function loadThreads() {
+// The newest page of the user's threads, or with `more` the next page after those shown.
+async function loadThreads(more) {
+  const offset = more ? state.threads.length : 0;
   try {
-    const response = await fetch("/threads?limit=" + THREADS_PAGE, { headers: authHeaders() });
+    const query = "/threads?limit=" + THREADS_PAGE + "&offset=" + offset;
+    const response = await fetch(query, { headers: authHeaders() });
     if (!response.ok) return;
-    renderThreads(threadsOf(await response.json()));
+    const body = await response.json();
+    const page = threadsOf(body);
+    state.threads = more ? state.threads.concat(page) : page;
+    state.threadsTotal = typeof body.total === "number" ? body.total : state.threads.length;
+    renderThreads(state.threads);
   } catch (error) {
     // checkHealth reports an unreachable server; the list keeps what it showed.
   }
