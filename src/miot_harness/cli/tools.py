@@ -74,9 +74,13 @@ def _load_tools(settings: HarnessSettings) -> list[NexoTool]:
 
 @app.command("list")
 def list_tools(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the catalogue as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the catalogue as JSON, with descriptions and schemas."),
+    ] = False,
 ) -> None:
-    """List the tools: name, layer, domain and arguments."""
+    """List the tools: name, layer, domain, returns and arguments (--json adds descriptions
+    and argument schemas)."""
     from miot_harness.nexo.tool_factory import tool_catalogue
 
     catalogue = tool_catalogue(list(_load_tools(settings_or_exit())))
@@ -90,12 +94,14 @@ def list_tools(
     table.add_column("name", no_wrap=True)
     table.add_column("layer", no_wrap=True)
     table.add_column("domain")
+    table.add_column("returns", no_wrap=True)
     table.add_column("arguments")
     for entry in catalogue["tools"]:
         table.add_row(
             entry["name"],
             entry["layer"] or "",
             entry["domain"] or "",
+            entry["returns"] or "",
             ", ".join(entry["arguments"]),
         )
     Console().print(table)
