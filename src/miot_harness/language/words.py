@@ -2,7 +2,7 @@
 
 The lexicon is general Spanish and English (the `stop-words` lists and `simplemma`'s
 dictionaries), never the wording of any example question: it tells an ordinary word
-("transportes", "grande") from a name the user typed ("Pepito", "Falabella").
+("transportes", "grande") from a name the user typed ("Falabella", "Starken").
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from miot_harness.language.normalise import fold
 
 _TOKEN = re.compile(r"[a-z0-9ñ]+")
 _STEMMER = snowballstemmer.stemmer("spanish")
-_LEXICON_LANGUAGES = ("es", "en")
 
 
 def words(text: str) -> list[str]:
@@ -58,15 +57,18 @@ _MIN_VERB_CHARS = 2
 
 
 def _known(word: str) -> bool:
-    return is_stopword(word) or any(
-        simplemma.is_known(word, lang=language) for language in _LEXICON_LANGUAGES
-    )
+    return is_stopword(word) or simplemma.is_known(word, lang="es")
+
+
+def is_english_word(word: str) -> bool:
+    """A word of general English ("show", "blue"): English names are often ordinary words."""
+    return simplemma.is_known(word.lower(), lang="en")
 
 
 @lru_cache(maxsize=16384)
 def is_common_word(word: str) -> bool:
-    """A word of general Spanish or English (any inflection, a verb with its pronouns:
-    "muéstrame", "pásamelo"), as opposed to a name."""
+    """A word of general Spanish (any inflection, a verb with its pronouns: "muéstrame",
+    "pásamelo") or an English function word, as opposed to a name ("Starken", "Blue")."""
     lowered = word.lower()
     if _known(lowered):
         return True

@@ -9,15 +9,18 @@ question with its other filters kept, without another model call.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
 
 from miot_harness.language.normalise import fold_phrase
 from miot_harness.nexo.agents.filter_values import (
     NAME_FILTERS,
     catalogue_spellings,
     match_key,
+    part_spellings,
     resolve_value,
     suggestions,
 )
@@ -30,6 +33,13 @@ from miot_harness.schemas import (
 )
 
 MAX_OPTIONS = 3
+# Filters whose value a model may not put in the question's place: a place may be inferred
+# (a comuna's region), a company or a centre may not.
+GROUNDED_FILTERS = ("cliente", "transportista", "centro", "comuna")
+GROUNDED_MIN_RATIO = 88.0
+ANCHOR_MIN_RATIO = 80.0
+MAX_SPAN_REACH = 2
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 MAX_LABEL_WORDS = 8
 # What each filter's values are called in the answer (plural).
 FILTER_NOUNS: dict[str, str] = {
@@ -129,6 +139,9 @@ def ask_for_value(
 ) -> PendingClarification:
     """Which value was meant: the first unmatched name's suggestions, or no such filter."""
     first = unresolved[0]
+    # A filter being asked about keeps no value meanwhile (a model's substitute included).
+    asked = {item.filter for item in unresolved}
+    args = {name: value for name, value in args.items() if name not in asked}
     option_values: list[str | None] = list(first.suggestions[:MAX_OPTIONS])
     options = [
         ClarificationOption(label=value, message=_replace(question, first.text, value))
@@ -249,3 +262,81 @@ def operator_label(title: str, description: str) -> str:
     detail = re.split(r"[(.:;\n]", body.lstrip(" :"), maxsplit=1)[0].split()
     shown = " ".join(detail[:MAX_LABEL_WORDS]) + ("…" if len(detail) > MAX_LABEL_WORDS else "")
     return f"{title}: {shown.strip(' ,')}" if detail else title
+
+
+def _grounded(
+    value: str, spellings: dict[str, str], question: str, is_filler: Callable[[str], bool]
+) -> bool:
+    """Whether the question names `value`: one of its spellings (typos allowed), or a part of
+    it standing alone ("pehuén", "en Viña"). A part next to words of another name
+    ("farmacias ahumada", "Blue Express") names that other one."""
+    question_key = match_key(question)
+    names = [s for s, canonical in spellings.items() if canonical == value]
+    if any(
+        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question_key)
+        or fuzz.partial_ratio(name, question_key) >= GROUNDED_MIN_RATIO
+        for name in names
+    ):
+        return True
+    value_words = set(match_key(value).split())
+    tokens = _WORD.findall(question)
+    keys = [match_key(token) for token in tokens]
+    for part in (p for p, canonical in part_spellings(spellings).items() if canonical == value):
+        size = len(part.split())
+        for i in range(len(keys) - size + 1):
+            if " ".join(keys[i : i + size]) != part:
+                continue
+            neighbours = [j for j in (i - 1, i + size) if 0 <= j < len(tokens)]
+            if all(keys[j] in value_words or is_filler(tokens[j]) for j in neighbours):
+                return True
+    return False
+
+
+def _span_near(value: str, question: str, is_filler: Callable[[str], bool]) -> str | None:
+    """The question's words where it seems to name something like `value` ("farmacias
+    ahumada" for "Farmacias Cordillera"), or None when nothing there resembles it."""
+    tokens = _WORD.findall(question)
+    value_words = match_key(value).split()
+    anchors = [
+        i
+        for i, token in enumerate(tokens)
+        if any(fuzz.ratio(match_key(token), word) >= ANCHOR_MIN_RATIO for word in value_words)
+    ]
+    if not anchors:
+        return None
+    start = end = anchors[0]
+    while start > 0 and anchors[0] - start < MAX_SPAN_REACH and not is_filler(tokens[start - 1]):
+        start -= 1
+    while (
+        end + 1 < len(tokens)
+        and end - anchors[0] < MAX_SPAN_REACH
+        and not is_filler(tokens[end + 1])
+    ):
+        end += 1
+    return " ".join(tokens[start : end + 1]) if end > start else None
+
+
+def ungrounded_values(
+    args: dict[str, Any],
+    question: str,
+    values: dict[str, Any],
+    carried: dict[str, Any],
+    is_filler: Callable[[str], bool],
+) -> list[UnresolvedValue]:
+    """Company, carrier, centre and comuna values a model chose that the question does not
+    name ("Farmacias Cordillera" for "farmacias ahumada"): a substitution, reported with the
+    words the question used instead. Values carried from the thread's last plan are named."""
+    found: list[UnresolvedValue] = []
+    for name in GROUNDED_FILTERS:
+        value = args.get(name)
+        if not isinstance(value, str) or carried.get(name) == value:
+            continue
+        spellings = catalogue_spellings(name, values) or {}
+        if not spellings or _grounded(value, spellings, question, is_filler):
+            continue
+        text = _span_near(value, question, is_filler)
+        if text is not None:
+            found.append(
+                UnresolvedValue(filter=name, text=text, suggestions=suggestions(text, spellings))
+            )
+    return found

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
 from miot_harness.tools import HarnessTool
@@ -111,20 +112,35 @@ class DomainVocabulary:
     """Words and stems that signal the operation, overall and in each tool's own text."""
 
     keys: frozenset[str]
+    # The tools' own words, the argument names and the tenant: not the catalogue's values.
+    tool_keys: frozenset[str]
     by_tool: dict[str, frozenset[str]]
 
-    def has_signal(self, question: str) -> bool:
+    def has_signal(self, question: str, ignore: Sequence[str] = ()) -> bool:
         """A service code, or enough of the question's content words are the tools' or the
-        catalogue's: "¿cuánto gana un conductor en Chile?" names a domain word in passing."""
+        catalogue's, names (`ignore`) aside: "¿cuánto gana un conductor en Chile?" names a
+        domain word in passing."""
         if _SERVICE_CODE.search(question):
             return True
-        content = _content_words(question)
+        names = {word for text in ignore for word in words(text)}
+        content = [word for word in _content_words(question) if word not in names]
         hits = sum(1 for word in content if _word_keys(word) & self.keys)
         return hits > 0 and hits >= MIN_SIGNAL_SHARE * len(content)
 
     def is_domain_word(self, word: str) -> bool:
-        """A folded word that the tools or the catalogue use."""
-        return bool(_content_keys(word) & self.keys)
+        """A folded word the tools use (a catalogue value's words are names, not this)."""
+        return bool(_content_keys(word) & self.tool_keys)
+
+    def is_filler(self, word: str) -> bool:
+        """A word that cannot be part of a name: a function word, a number, a word of time or
+        place, or one of the tools' own."""
+        folded = fold(word)
+        return (
+            not folded.isalpha()
+            or is_stopword(folded)
+            or folded in TIME_AND_PLACE_WORDS
+            or self.is_domain_word(folded)
+        )
 
     def ranked_tools(self, question: str) -> list[str]:
         """Tools whose own words the question uses, most shared first (ties in catalogue order)."""
@@ -148,7 +164,7 @@ def domain_vocabulary(
         )
         for tool in tools
     }
-    overall = set().union(*by_tool.values()) if by_tool else set()
-    extra = [_catalogue_words(values), tenant, *(_argument_words(tool) for tool in tools)]
-    overall |= _content_keys(" ".join(extra))
-    return DomainVocabulary(frozenset(overall), by_tool)
+    own = set().union(*by_tool.values()) if by_tool else set()
+    own |= _content_keys(" ".join([tenant, *(_argument_words(tool) for tool in tools)]))
+    overall = own | _content_keys(_catalogue_words(values))
+    return DomainVocabulary(frozenset(overall), frozenset(own), by_tool)

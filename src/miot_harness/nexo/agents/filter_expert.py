@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -21,6 +22,7 @@ from miot_harness.nexo.agents.clarification import (
     merge_unresolved,
     operator_label,
     resume,
+    ungrounded_values,
     unresolved_names,
 )
 from miot_harness.nexo.agents.deps import NexoDeps
@@ -39,6 +41,7 @@ from miot_harness.nexo.agents.prompts import (
 )
 from miot_harness.nexo.agents.question_names import find_names
 from miot_harness.nexo.state import NexoFailure, NexoPlan, NexoState, NexoStep
+from miot_harness.schemas import UnresolvedValue
 from miot_harness.tools import HarnessTool
 
 log = logging.getLogger(__name__)
@@ -111,36 +114,57 @@ def _tool_options(names: list[str], tools: dict[str, HarnessTool]) -> list[tuple
     ]
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What the harness itself reads in a question: the names nothing matched, and whether
+    the rest of it speaks of the operation."""
+
+    unmatched: list[UnresolvedValue]
+    signal: bool
+
+    @property
+    def near_miss(self) -> bool:
+        """A name close to a catalogue value ("Chilexpress"): a question about the operation."""
+        return any(item.suggestions for item in self.unmatched)
+
+
+def _read(question: str, vocabulary: DomainVocabulary, values: dict[str, Any]) -> _Reading:
+    mentions = find_names(question, vocabulary.is_domain_word)
+    signal = vocabulary.has_signal(question, ignore=[m.text for m in mentions])
+    return _Reading(unresolved_names(mentions, values, question), signal)
+
+
 def _without_tool(
     decision: FilterDecision,
     question: str,
+    reading: _Reading,
     vocabulary: DomainVocabulary,
     tools: dict[str, HarnessTool],
-    values: dict[str, Any],
 ) -> PendingClarification | None:
     """No tool chosen: ask about an unmatched name, or between the candidates, or between the
     tools the question's words point to; None when nothing in it speaks of the operation."""
     candidates = _tool_options(decision.candidates, tools)
-    signal = vocabulary.has_signal(question)
-    if signal or candidates:
-        # An unmatched name first: which query fits may be plain once the name is right.
-        names = unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
-        if names:
-            return ask_for_value(question, None, {}, names)
+    # An unmatched name first: which query fits may be plain once the name is right.
+    if reading.unmatched and (reading.signal or reading.near_miss or candidates):
+        return ask_for_value(question, None, {}, reading.unmatched)
     if candidates:
         return ask_for_tool(question, candidates, {})
-    if not signal:
+    if not reading.signal:
         return None
     ranked = _tool_options(vocabulary.ranked_tools(question), tools)
     return ask_for_tool(question, ranked, {}) if ranked else None
 
 
-def _speaks_of_something_else(
-    state: NexoState, question: str, vocabulary: DomainVocabulary
-) -> bool:
-    """A new question naming things the catalogue lacks, with no word of the operation
-    ("¿quién ganó el partido de Colo-Colo?"): whatever tool a model picked, it is off topic."""
-    return not state.get("last_plan") and not vocabulary.has_signal(question)
+def _off_topic(state: NexoState, reading: _Reading) -> bool:
+    """A new question naming only things the catalogue lacks, near none of its values, with
+    no word of the operation ("¿quién ganó el partido de Colo-Colo?"): whatever tool a model
+    picked, it is not about the operation."""
+    return (
+        bool(reading.unmatched)
+        and not reading.signal
+        and not reading.near_miss
+        and not state.get("last_plan")
+    )
 
 
 def _resumed_step(resumed: Resumed, deps: NexoDeps, values: dict[str, Any]) -> NexoStep | None:
@@ -211,8 +235,9 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
         return _invalid("la respuesta del modelo no es un JSON válido.", turn, events)
     by_name = {tool.name: tool for tool in tools}
     vocabulary = domain_vocabulary(tools, values, deps.settings.nexo_tenant_lock)
+    reading = _read(question, vocabulary, values) if first_turn else _Reading([], True)
     if decision.tool is None:
-        asked = _without_tool(decision, question, vocabulary, by_name, values)
+        asked = _without_tool(decision, question, reading, vocabulary, by_name)
         if first_turn and asked is not None:
             return _clarify(asked, turn, events)
         failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
@@ -232,15 +257,16 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
             events,
         )
     resolved = resolve_args(decision.args, tool.input_model, values)
-    named = (
-        unresolved_names(find_names(question, vocabulary.is_domain_word), values, question)
+    if not resolved.unresolved and _off_topic(state, reading):
+        failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
+        return events.delta(failure=failure, next_action=None, turn_count=turn)
+    carried = (state.get("last_plan") or {}).get("args") or {}
+    substituted = (
+        ungrounded_values(resolved.args, question, values, carried, vocabulary.is_filler)
         if first_turn
         else []
     )
-    if named and not resolved.unresolved and _speaks_of_something_else(state, question, vocabulary):
-        failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
-        return events.delta(failure=failure, next_action=None, turn_count=turn)
-    unresolved = merge_unresolved(resolved.unresolved, named)
+    unresolved = merge_unresolved(resolved.unresolved, reading.unmatched, substituted)
     if unresolved:
         return _clarify(ask_for_value(question, tool.name, resolved.args, unresolved), turn, events)
     step = NexoStep(

@@ -62,7 +62,7 @@ def catalogue_spellings(name: str, values: dict[str, Any]) -> dict[str, str] | N
     return None
 
 
-def _part_spellings(spellings: dict[str, str]) -> dict[str, str]:
+def part_spellings(spellings: dict[str, str]) -> dict[str, str]:
     """Each proper run of words of a value that belongs to that value alone → the value."""
     owners: dict[str, set[str]] = {}
     for spelling, canonical in spellings.items():
@@ -96,7 +96,7 @@ def resolve_value(text: str, spellings: dict[str, str]) -> str | None:
         return None
     if key in spellings:
         return spellings[key]
-    return _by_typo(key, spellings) or _by_typo(key, _part_spellings(spellings))
+    return _by_typo(key, spellings) or _by_typo(key, part_spellings(spellings))
 
 
 def suggestions(text: str, spellings: dict[str, str]) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from miot_harness.language.normalise import fold
-from miot_harness.language.words import is_common_word
+from miot_harness.language.words import is_common_word, is_english_word
 
 # Cue word (folded) → the filter the name after it belongs to; None: any name filter.
 LABEL_CUES: dict[str, str | None] = {
@@ -36,6 +36,9 @@ FREE_TEXT_CUES = frozenset(
 # Words that may sit inside a name ("Viña del Mar") or between a cue and its name.
 CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el"})
 MAX_NAME_WORDS = 4
+# Ordinary words a cue may put before its name ("centro de distribución Lo Espejo").
+MAX_WORDS_BEFORE_NAME = 2
+_SENTENCE_END = re.compile(r"[.?!¿¡:;\n]")
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # "ETA", "POD", "KPIs": upper-case letters, maybe a plural "s".
 _ACRONYM = re.compile(r"[A-ZÑ]{2,5}s?")
@@ -55,6 +58,8 @@ class _Token:
     start: int
     # Only spaces between this word and the one before: a name never spans punctuation.
     joined: bool
+    # The first word of a sentence, capitalised whatever it is.
+    opens: bool
 
     @property
     def folded(self) -> str:
@@ -76,8 +81,10 @@ def _tokens(question: str) -> list[_Token]:
     tokens: list[_Token] = []
     end = 0
     for match in _TOKEN.finditer(question):
-        joined = bool(tokens) and not question[end : match.start()].strip()
-        tokens.append(_Token(match.group(), match.start(), joined))
+        gap = question[end : match.start()]
+        joined = bool(tokens) and not gap.strip()
+        opens = not tokens or bool(_SENTENCE_END.search(gap))
+        tokens.append(_Token(match.group(), match.start(), joined, opens))
         end = match.end()
     return tokens
 
@@ -119,13 +126,7 @@ def find_names(question: str, is_domain_word: Callable[[str], bool]) -> list[Nam
             continue
         if folded in LABEL_CUES:
             start = i + 1
-            # "la comuna de La Florida": a capitalised article belongs to the name.
-            while (
-                start < len(tokens)
-                and tokens[start].folded in CONNECTORS
-                and not tokens[start].capitalised
-            ):
-                start += 1
+            start = _name_start(tokens, start)
             follows = start < len(tokens) and tokens[start].joined
             end = _name_run(tokens, start, after_cue=True) if follows else start
             if end > start and not _all_domain(tokens[start:end], is_domain_word):
@@ -154,6 +155,27 @@ def find_names(question: str, is_domain_word: Callable[[str], bool]) -> list[Nam
     return mentions
 
 
+def _name_start(tokens: list[_Token], start: int) -> int:
+    """Where the name after a cue starts: past lower-case connectors ("la comuna de La
+    Florida": a capitalised article is the name's) and, before a capitalised name, a few
+    ordinary words ("centro de distribución Lo Espejo")."""
+    while start < len(tokens) and tokens[start].folded in CONNECTORS:
+        if tokens[start].capitalised or not tokens[start].joined:
+            return start
+        start += 1
+    ahead = start
+    for _ in range(MAX_WORDS_BEFORE_NAME):
+        if ahead >= len(tokens) or tokens[ahead].capitalised or not tokens[ahead].joined:
+            break
+        if not is_common_word(tokens[ahead].text):
+            break
+        ahead += 1
+        while ahead < len(tokens) and tokens[ahead].folded in CONNECTORS:
+            ahead += 1
+    found = ahead < len(tokens) and tokens[ahead].capitalised and tokens[ahead].joined
+    return ahead if found and ahead > start else start
+
+
 def _all_domain(run: list[_Token], is_domain_word: Callable[[str], bool]) -> bool:
     """ "centro de Control": the words after a cue are the tools' own, not a name."""
     return all(t.folded in CONNECTORS or is_domain_word(t.folded) for t in run)
@@ -161,7 +183,10 @@ def _all_domain(run: list[_Token], is_domain_word: Callable[[str], bool]) -> boo
 
 def _is_name(run: list[_Token], is_domain_word: Callable[[str], bool]) -> bool:
     """A capitalised run is a name when a word of it is neither ordinary nor the tools' own
-    ("Falabella", "Puerto Montt"); "Cola Crítica" or "Juan" are ordinary words capitalised."""
+    ("Falabella", "Puerto Montt"); "Cola Crítica" or "Juan" are ordinary words capitalised,
+    and so is an English word opening a sentence ("Show me…")."""
+    if len(run) == 1 and run[0].opens and is_english_word(run[0].text):
+        return False
     return any(
         t.folded not in CONNECTORS and not is_common_word(t.text) and not is_domain_word(t.folded)
         for t in run
