@@ -10,6 +10,7 @@ import pytest
 from api_support import RuntimeBox, api_settings, asgi_client
 
 from miot_harness.api.app import create_app
+from miot_harness.models.factory import offline_seats_warning
 from miot_harness.runtime import open_runtime
 from miot_harness.settings import load_settings
 
@@ -78,3 +79,12 @@ async def test_health_carries_the_same_warning(no_provider_environment, tmp_path
     [warning] = report["warnings"]
     assert "OPENAI_API_KEY" in warning and "MIOT_HARNESS_MODEL" in warning
     assert "sk-test-not-real" not in warning
+
+
+def test_both_keys_are_named_with_a_model_for_each(no_provider_environment) -> None:
+    settings = load_settings(anthropic_api_key=FAKE_KEY, openai_api_key="sk-test-not-real")
+    warning = offline_seats_warning({"analyst": "offline", "critic": "gpt-4o"}, settings)
+    assert warning is not None
+    assert warning.startswith("ANTHROPIC_API_KEY and OPENAI_API_KEY are set")
+    assert "run the offline model: analyst." in warning
+    assert "for example claude-sonnet-4-5 or gpt-4o" in warning

@@ -26,21 +26,22 @@ def offline_seats_warning(seat_models: Mapping[str, str], settings: HarnessSetti
     A key alone never switches a seat to a provider (the default stays predictable), so
     the operator who set one is told which variable does.
     """
-    keys = [
-        name
-        for name, key in (
-            ("ANTHROPIC_API_KEY", settings.anthropic_api_key),
-            ("OPENAI_API_KEY", settings.openai_api_key),
+    examples = {
+        name: example
+        for name, key, example in (
+            ("ANTHROPIC_API_KEY", settings.anthropic_api_key, "claude-sonnet-4-5"),
+            ("OPENAI_API_KEY", settings.openai_api_key, "gpt-4o"),
         )
         if key is not None
-    ]
+    }
     offline = sorted(seat for seat, model in seat_models.items() if model == "offline")
-    if not keys or not offline:
+    if not examples or not offline:
         return None
+    verb = "is" if len(examples) == 1 else "are"
     return (
-        f"{' and '.join(keys)} is set but these seats run the offline model: "
+        f"{' and '.join(examples)} {verb} set but these seats run the offline model: "
         f"{', '.join(offline)}. A key alone changes nothing: set MIOT_HARNESS_MODEL "
-        "(for example claude-sonnet-4-5 or gpt-4o), or one seat's "
+        f"(for example {' or '.join(examples.values())}), or one seat's "
         "MIOT_HARNESS_NEXO_<SEAT>_MODEL, to use the provider."
     )
 
