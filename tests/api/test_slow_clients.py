@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -22,10 +24,7 @@ HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow-loris\r\n\r
 BYTE_EVERY_S = 0.25
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("slow-clients")
-    port = free_port()
+def _start(command: list[str], root: Path, port: int) -> subprocess.Popen[bytes]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("MIOT_HARNESS_")}
     env = {
         **inherited,
@@ -33,22 +32,34 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "MIOT_HARNESS_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
         "MIOT_HARNESS_KEEP_ALIVE_TIMEOUT_S": "1",
     }
-    command = [sys.executable, "-m", "miot_harness", "serve", "--port", str(port)]
-    with (root / "serve.log").open("wb") as log:
+    with (root / "server.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    while True:
+        assert process.poll() is None, (root / "server.log").read_text("utf-8", "replace")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+
+
+@contextmanager
+def _running(command: list[str], root: Path, port: int) -> Iterator[str]:
+    process = _start(command, root, port)
     try:
-        while True:
-            assert process.poll() is None, (root / "serve.log").read_text("utf-8", "replace")
-            try:
-                httpx.get(f"{url}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`miot-harness serve` as an operator starts it."""
+    port = free_port()
+    command = [sys.executable, "-m", "miot_harness", "serve", "--port", str(port)]
+    with _running(command, tmp_path_factory.mktemp("serve"), port) as url:
+        yield url
 
 
 def _port(url: str) -> int:
@@ -94,6 +105,18 @@ def test_a_connection_that_sends_nothing_is_closed(served: str) -> None:
         started = time.monotonic()
         assert sock.recv(1024) == b""
         assert time.monotonic() - started < HEADER_TIMEOUT_S * 5
+
+
+def test_uvicorn_started_directly_with_the_protocol_closes_a_silent_connection(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "miot_harness.api.server:create_app", "--factory",
+        "--port", str(port), "--http", "miot_harness.api.serving:HeaderTimeoutH11Protocol",
+    ]  # fmt: skip
+    with _running(command, tmp_path, port) as url:
+        test_a_connection_that_sends_nothing_is_closed(url)
 
 
 def test_normal_requests_on_one_connection_still_pass(served: str) -> None:

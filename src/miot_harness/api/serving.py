@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from miot_harness.settings import HarnessSettings
+from miot_harness.settings import HarnessSettings, load_settings
 
 log = logging.getLogger("miot_harness.api")
 
@@ -18,12 +18,14 @@ class HeaderTimeoutH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, closing a connection whose request head takes too long.
 
     uvicorn has no header-read timeout of its own: a client sending its head a byte at a
-    time, or nothing at all, would hold a connection for ever.
+    time, or nothing at all, would hold a connection for ever. Named to uvicorn directly
+    (`--http miot_harness.api.serving:HeaderTimeoutH11Protocol`), it reads the timeout
+    from `MIOT_HARNESS_HEADER_TIMEOUT_S`.
     """
 
-    def __init__(self, *args: Any, header_timeout_s: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, header_timeout_s: float | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.header_timeout_s = header_timeout_s
+        self.header_timeout_s = header_timeout_s or _configured_header_timeout()
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -55,6 +57,11 @@ class HeaderTimeoutH11Protocol(H11Protocol):
         log.debug("closing a connection whose request head took over %gs", self.header_timeout_s)
         if not self.transport.is_closing():
             self.transport.close()
+
+
+@cache
+def _configured_header_timeout() -> float:
+    return load_settings().header_timeout_s
 
 
 def uvicorn_limits(settings: HarnessSettings) -> dict[str, Any]:
