@@ -17,6 +17,7 @@ from rapidfuzz import fuzz
 
 from miot_harness.language.normalise import fold_phrase
 from miot_harness.nexo.agents.filter_values import (
+    MAX_SUGGESTIONS,
     NAME_FILTERS,
     catalogue_spellings,
     match_key,
@@ -90,13 +91,16 @@ def unresolved_names(
 ) -> list[UnresolvedValue]:
     """The question's names that no catalogue value of their filter (or any, uncued) matches."""
     found: list[UnresolvedValue] = []
+    every = {kind: catalogue_spellings(kind, values) or {} for kind in NAME_FILTERS}
     for mention in mentions:
-        kinds = [mention.filter] if mention.filter else list(NAME_FILTERS)
-        tables = {kind: catalogue_spellings(kind, values) or {} for kind in kinds}
-        if not any(tables.values()):
+        if not any(every.values()):
             continue  # no catalogue to judge against: nothing to ask
-        if any(resolve_value(mention.text, table) for table in tables.values() if table):
+        # A value of another filter is still a value ("los transportistas de la Región del
+        # Biobío"): the model maps it; only a name nothing matches is asked about.
+        if any(resolve_value(mention.text, table) for table in every.values() if table):
             continue
+        kinds = [mention.filter] if mention.filter in every else list(NAME_FILTERS)
+        tables = {kind: every[kind] for kind in kinds}
         found.append(_unresolved_mention(mention, tables, question))
     return found
 
@@ -336,7 +340,9 @@ def ungrounded_values(
             continue
         text = _span_near(value, question, is_filler)
         if text is not None:
+            # The model's own pick is offered first: it may be what the user meant.
+            near = [value, *(v for v in suggestions(text, spellings) if v != value)]
             found.append(
-                UnresolvedValue(filter=name, text=text, suggestions=suggestions(text, spellings))
+                UnresolvedValue(filter=name, text=text, suggestions=near[:MAX_SUGGESTIONS])
             )
     return found

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
 from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
@@ -36,6 +38,9 @@ _DESCRIBING_KEYS = {"domain", "keywords"}
 _SKIPPED_KEYS = {"returns", "layer", "side_effects"}
 _SERVICE_CODE = re.compile(r"\bsv-?\s?\d{1,7}\b", re.IGNORECASE)
 _MIN_WORD_CHARS = 3
+# A word this long within this edit ratio of a tool's word is that word mistyped.
+MIN_TYPO_CHARS = 5
+TYPO_MIN_RATIO = 80.0
 # The share of a question's content words that must be the operation's for it to count.
 MIN_SIGNAL_SHARE = 0.4
 # Shorter stems collide across unrelated words ("colo" and "cola" both stem to "col").
@@ -114,6 +119,7 @@ class DomainVocabulary:
     keys: frozenset[str]
     # The tools' own words, the argument names and the tenant: not the catalogue's values.
     tool_keys: frozenset[str]
+    tool_words: tuple[str, ...]
     by_tool: dict[str, frozenset[str]]
 
     def has_signal(self, question: str, ignore: Sequence[str] = ()) -> bool:
@@ -128,8 +134,15 @@ class DomainVocabulary:
         return hits > 0 and hits >= MIN_SIGNAL_SHARE * len(content)
 
     def is_domain_word(self, word: str) -> bool:
-        """A folded word the tools use (a catalogue value's words are names, not this)."""
-        return bool(_content_keys(word) & self.tool_keys)
+        """A folded word the tools use, or a typo of one ("contol"); a catalogue value's words
+        are names, not this."""
+        if _content_keys(word) & self.tool_keys:
+            return True
+        return len(word) >= MIN_TYPO_CHARS and bool(
+            process.extractOne(
+                word, self.tool_words, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO
+            )
+        )
 
     def is_filler(self, word: str) -> bool:
         """A word that cannot be part of a name: a function word, a number, a word of time or
@@ -167,4 +180,5 @@ def domain_vocabulary(
     own = set().union(*by_tool.values()) if by_tool else set()
     own |= _content_keys(" ".join([tenant, *(_argument_words(tool) for tool in tools)]))
     overall = own | _content_keys(_catalogue_words(values))
-    return DomainVocabulary(frozenset(overall), frozenset(own), by_tool)
+    tool_words = tuple(sorted(key for key in own if len(key) >= MIN_TYPO_CHARS))
+    return DomainVocabulary(frozenset(overall), frozenset(own), tool_words, by_tool)

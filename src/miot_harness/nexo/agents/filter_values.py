@@ -23,8 +23,9 @@ from miot_harness.schemas import UnresolvedValue
 
 # A typo of one value: "transrapdo" is TransRápido, "Rancagua Norte" is not Rancagua.
 TYPO_MIN_RATIO = 88.0
-# Near enough to be offered: "Transportes Pepito" suggests TransRápido, "Falabella" nothing.
-SUGGESTION_MIN_SCORE = 62.0
+# Near enough to be offered: "Transportes Pepito" suggests TransRápido; "Falabella" and
+# "Starken" nothing.
+SUGGESTION_MIN_SCORE = 66.0
 MAX_SUGGESTIONS = 3
 # A part of a value shorter than this ("cd", "la") names nothing on its own.
 MIN_PART_CHARS = 4

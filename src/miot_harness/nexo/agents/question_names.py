@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from miot_harness.language.normalise import fold
-from miot_harness.language.words import is_common_word, is_english_word
+from miot_harness.language.words import is_common_word, is_english_word, is_stopword
 
 # Cue word (folded) → the filter the name after it belongs to; None: any name filter.
 LABEL_CUES: dict[str, str | None] = {
@@ -167,7 +167,8 @@ def _name_start(tokens: list[_Token], start: int) -> int:
     for _ in range(MAX_WORDS_BEFORE_NAME):
         if ahead >= len(tokens) or tokens[ahead].capitalised or not tokens[ahead].joined:
             break
-        if not is_common_word(tokens[ahead].text):
+        # "por comuna en la Región Metropolitana": a preposition starts something else.
+        if not is_common_word(tokens[ahead].text) or is_stopword(tokens[ahead].text):
             break
         ahead += 1
         while ahead < len(tokens) and tokens[ahead].folded in CONNECTORS:
