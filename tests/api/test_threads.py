@@ -177,3 +177,16 @@ def test_threads_of_a_store_written_before_owners_belong_to_their_first_user(
             await store.close()
 
     asyncio.run(check())
+
+
+def test_the_thread_list_is_in_the_openapi_schema_with_its_model(keyed_app) -> None:
+    schema = keyed_app.openapi()
+    operation = schema["paths"]["/threads"]["get"]
+    assert operation["operationId"] == "list_threads"
+    assert {p["name"] for p in operation["parameters"]} == {"limit", "offset"}
+    listed = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed == {"$ref": "#/components/schemas/ThreadPage"}
+    summary = schema["components"]["schemas"]["ThreadSummary"]
+    assert set(summary["required"]) == {
+        "thread_id", "first_message", "created_at", "updated_at", "runs"
+    }  # fmt: skip
