@@ -62,6 +62,7 @@ def unmatched(question: str, vocabulary: DomainVocabulary) -> list[tuple[str, st
         ("cola crítica del centro de distribución Lo Espejo", [("centro", "Lo Espejo")]),
         ("rendimiento de la región de Los Lagos", [("region", "Los Lagos")]),
         ("cola crítica del cliente zorbax", [("cliente", "zorbax")]),
+        ("cuántas entregas hubo en Lo Barnechea ayer", [("comuna", "Lo Barnechea")]),
     ],
 )  # fmt: skip
 def test_names_the_catalogue_lacks_are_found(question, expected, vocabulary):
@@ -83,6 +84,10 @@ def test_names_the_catalogue_lacks_are_found(question, expected, vocabulary):
         "servicios de la comuna de La Florida",
         "Show me the critical queue for Santiago",
         "Dame la cola crítica del Centro de Control",
+        "indicadroes del centro de contol de ayer",
+        "Torre de control de hoy por comuna en la Región Metropolitana",
+        "Compara el cumplimiento de los transportistas en la Región del Biobío este mes",
+        "¿cómo le fue a cada transportista con ElectroSur en noviembre?",
     ],
 )
 def test_codes_plates_drivers_known_values_and_ordinary_words_are_not_unmatched(

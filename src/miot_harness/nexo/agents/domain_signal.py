@@ -40,7 +40,7 @@ _SERVICE_CODE = re.compile(r"\bsv-?\s?\d{1,7}\b", re.IGNORECASE)
 _MIN_WORD_CHARS = 3
 # A word this long within this edit ratio of a tool's word is that word mistyped.
 MIN_TYPO_CHARS = 5
-TYPO_MIN_RATIO = 80.0
+TYPO_MIN_RATIO = 85.0
 # The share of a question's content words that must be the operation's for it to count.
 MIN_SIGNAL_SHARE = 0.4
 # Shorter stems collide across unrelated words ("colo" and "cola" both stem to "col").
