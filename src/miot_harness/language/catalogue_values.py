@@ -23,6 +23,9 @@ from miot_harness.language.words import is_common_word, is_stopword
 FUZZY_CUTOFF = 88
 _TOKEN = re.compile(r"[a-z0-9ñ]+|%")
 _ROMAN = {"i": 1, "v": 5, "x": 10}
+# Filters whose values a typo may name ("ecomerce"); states and ETA classes are also measures
+# ("más fallidos"), read only as written.
+_FUZZY_ARGS = ("cliente", "transportista", "comuna", "centro", "canal", "tipo_servicio")
 # Filters whose values are names: a name the question gives around one is another name.
 _NAMED = ("cliente", "transportista", "centro", "comuna")
 _CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "y"})
@@ -44,6 +47,9 @@ _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("estado", "fallido"): ("fallaron", "failed"),
     ("estado", "cancelado"): ("cancelaron", "cancelled", "canceled"),
     ("estado", "pendiente"): ("pending",),
+    ("estado", "en_transito"): ("in transit", "en camino"),
+    ("estado", "en_reparto"): ("out for delivery", "en ruta de reparto"),
+    ("tipo_servicio", "programado"): ("scheduled",),
     ("tipo_servicio", "same_day"): ("mismo dia",),
     ("tipo_servicio", "next_day"): ("dia siguiente",),
     ("canal", "ecommerce"): ("comercio electronico",),
@@ -87,6 +93,8 @@ class Extraction:
     args: dict[str, Any] = field(default_factory=dict)
     used: set[int] = field(default_factory=set)
     words: list[str] = field(default_factory=list)
+    # Several values of one filter were named ("en riesgo, atrasado o a tiempo"): one list.
+    enumerates: bool = False
 
     def consumed(self) -> str:
         return " ".join(w for i, w in enumerate(self.words) if i in self.used)
@@ -190,7 +198,7 @@ class CatalogMatcher:
                     self._add(argument, value, phrase, 1)
         self._add_unique_words(names)
         for argument, value in names:
-            if argument in ("cliente", "transportista", "comuna", "centro"):
+            if argument in _FUZZY_ARGS:
                 self.fuzzy["".join(tokens(value))] = (argument, value)
 
     def _add_region_numbers(self, name: str, region: dict[str, Any]) -> None:
@@ -286,6 +294,7 @@ class CatalogMatcher:
             else:
                 # "en riesgo, atrasado o a tiempo" names several values of one argument: a
                 # breakdown is asked for, and no single filter value can say it.
+                extraction.enumerates = True
                 for positions in by_value.values():
                     extraction.used -= positions
                     blocked |= positions

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miot_harness.language.normalise import fold
-from miot_harness.language.words import is_common_word
+from miot_harness.language.terms import glossary_words, term
 
 _CODIGO = re.compile(r"\bsv[-\s]?(\d{1,7})\b", re.I)
 _PATENTE = re.compile(r"\b([A-Z]{4}-?\d{2}|[A-Z]{2}-?\d{4})\b")
@@ -94,6 +94,13 @@ def _plate(raw: str) -> str:
     return f"{bare[:split]}-{bare[split:]}"
 
 
+def _may_be_name(word: str) -> bool:
+    """A lower-case word after a driver cue is part of a name unless it is a function word,
+    a word of asking or of the operation ("conductor con más carga", "conductor activo")."""
+    folded = fold(word)
+    return term(folded) is not None and folded not in glossary_words()
+
+
 def _driver(question: str) -> tuple[str, str] | None:
     """The name after a driver cue: capitalised words or words that are not ordinary ones."""
     cue = _CONDUCTOR_CUE.search(question)
@@ -105,7 +112,7 @@ def _driver(question: str) -> tuple[str, str] | None:
         gap = question[end : word.start()]
         if len(taken) >= _MAX_NAME_WORDS or (taken and gap.strip()):
             break
-        if not (word.group()[0].isupper() or not is_common_word(word.group())):
+        if not (word.group()[0].isupper() or _may_be_name(word.group())):
             break
         taken.append(word.group())
         end = word.end()

@@ -18,12 +18,13 @@ def verdict(prompt: SeatPrompt) -> AnalystVerdict:
     if not items:
         return AnalystVerdict(verdict="need_more", reason="Aún no hay evidencia.")
     _, index = prompt.tools
-    neutral = question_filters(prompt).neutral
+    found = question_filters(prompt)
+    neutral = found.neutral
     # The analyst has no catalogue of values: words no tool mentions (a region, a client)
     # are taken as filter values, so only the question's real asks remain.
     neutral |= {term for term in terms(prompt.question) if not index.knows(term)}
     covered = {item.tool for item in items} | set(plan_tools(prompt))
-    asked = clause_tools(prompt.question, index, frozenset(neutral))
+    asked = [] if found.enumerates else clause_tools(prompt.question, index, frozenset(neutral))
     missing = [score.name for score in asked if score.name not in covered] if len(asked) > 1 else []
     if missing:
         return AnalystVerdict(

@@ -16,7 +16,14 @@ from miot_harness.language.words import is_common_word
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.ordering import order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt
-from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
+from miot_harness.models.offline.ranking import (
+    BREAKDOWN,
+    MIN_COVERAGE,
+    ToolIndex,
+    ToolScore,
+    question_shapes,
+    shape_terms,
+)
 from miot_harness.models.seat_protocol import (
     SECTION_PLAN,
     SECTION_PREVIOUS_PLAN,
@@ -47,6 +54,7 @@ _DOMAIN_FILTERS = frozenset(
 )  # fmt: skip
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 _PAGE_ARGS = ("limit", "offset")
+_ANY_TOOL_ARGS = frozenset({*_PAGE_ARGS, *_DATE_ARGS})
 
 
 @dataclass(frozen=True)
@@ -56,12 +64,18 @@ class QuestionFilters:
     args: dict[str, Any]
     neutral: frozenset[str]
     paging: Paging
+    enumerates: bool = False
 
 
 def requested_tools(
-    question: str, index: ToolIndex, neutral: frozenset[str], filters: tuple[str, ...] = ()
+    question: str,
+    index: ToolIndex,
+    neutral: frozenset[str],
+    filters: tuple[str, ...] = (),
+    compound: bool = True,
 ) -> list[ToolScore]:
-    """Tools the question asks for: the best overall, then any a separate clause names.
+    """Tools the question asks for: the best overall, then any a separate clause names
+    (not when `compound` is off: a list of one filter's values is one ask).
 
     A question made mostly of filter values ("servicios atrasados en Maipú") fits the best
     tool on coverage alone: the filters themselves show it is about the operation.
@@ -82,7 +96,7 @@ def requested_tools(
     if owner is not None and (not wanted or wanted[0].name != owner):
         named = next(score for score in ranked if score.name == owner)
         wanted = [named, *(w for w in wanted if w.name != owner)]
-    by_clause = clause_tools(question, index, neutral)
+    by_clause = clause_tools(question, index, neutral) if compound else []
     if len(by_clause) > 1:
         # A compound question asks in order: the first clause's tool is the primary one.
         return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
@@ -152,7 +166,8 @@ def question_filters(prompt: SeatPrompt) -> QuestionFilters:
         args.update(dates.as_args())
         folded = fold(prompt.question)  # same length as the text the spans index
         consumed.extend(folded[start:end] for start, end in dates.spans)
-    return QuestionFilters(args, frozenset(terms(" ".join(consumed))), flags.paging)
+    neutral = frozenset(terms(" ".join(consumed)))
+    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates)
 
 
 def _accepted(tool: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +238,32 @@ def _tied(ranked: list[ToolScore], best: ToolScore) -> list[str]:
     return [best.name, *(s.name for s in tied)][:MAX_CANDIDATES] if tied else []
 
 
+def _preferred(
+    names: list[str],
+    found: QuestionFilters,
+    question: str,
+    by_name: dict[str, ToolSpec],
+    by_shape: bool = False,
+) -> list[str]:
+    """Of tools that fit about equally, those that take every filter the question states,
+    and `by_shape`, unless it asks "por …", those grouped by the fewest filters ("% de
+    atrasados" is one distribution, not one per comuna)."""
+    stated = set(found.args) - _ANY_TOOL_ARGS
+    kept = [n for n in names if stated <= set(by_name[n].properties)] or names
+    breakdown = any(shape.startswith(BREAKDOWN) for shape in question_shapes(question))
+    if by_shape and kept and not breakdown:
+        narrowest = min(_grouping_width(by_name[n]) for n in kept)
+        kept = [n for n in kept if _grouping_width(by_name[n]) == narrowest]
+    return kept
+
+
+def _grouping_width(tool: ToolSpec) -> int:
+    """How many filters a tool's rows are grouped by (0: not a breakdown)."""
+    if tool.output_columns and "codigo" not in tool.output_columns:
+        return len(set(tool.output_columns) & set(tool.properties))
+    return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
+
+
 def _paged(
     args: dict[str, Any], paging: Paging, previous: dict[str, Any], tool: ToolSpec
 ) -> dict[str, Any]:
@@ -247,7 +288,9 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     by_name = {tool.name: tool for tool in tools}
     found = question_filters(prompt)
     args, neutral = found.args, found.neutral
-    wanted = requested_tools(prompt.question, index, neutral, tuple(args))
+    wanted = requested_tools(
+        prompt.question, index, neutral, tuple(args), compound=not found.enumerates
+    )
     used = plan_tools(prompt)
     if used:
         return _next_step(wanted, used, index, by_name, args, prompt.question, neutral)
@@ -261,7 +304,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     ):
         return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
-        candidates = _candidates(ranked, found)
+        candidates = _preferred(_candidates(ranked, found), found, prompt.question, by_name)
         if len(candidates) == 1:
             best = next(s for s in ranked if s.name == candidates[0])
         else:
@@ -273,11 +316,14 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 else "Ninguna herramienta del catálogo responde la pregunta",
             )
     elif len(wanted) == 1 and (tied := _tied(ranked, best)):
-        return FilterDecision(
-            tool=None,
-            candidates=tied,
-            rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
-        )
+        tied = _preferred(tied, found, prompt.question, by_name, by_shape=True)
+        if len(tied) > 1:
+            return FilterDecision(
+                tool=None,
+                candidates=tied,
+                rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
+            )
+        best = next(s for s in ranked if s.name == tied[0])
     tool = by_name[best.name]
     return FilterDecision(
         tool=best.name,
