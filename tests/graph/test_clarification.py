@@ -350,3 +350,16 @@ async def test_offline_a_driver_with_no_rows_completes_with_the_filter_kept(sett
 
     assert turn.result.status == RunStatus.COMPLETED
     assert registry.get(COLA).calls == [{"conductor": "Juan Pérez Soto"}]
+    assert "Juan Pérez Soto" in turn.result.answer
+
+
+async def test_offline_an_ambiguous_question_asks_which_query(settings):
+    # The offline filter expert names its candidates when its ranking cannot tell.
+    turn = await ask("¿qué hay de los transportistas?", offline_models(), settings)
+
+    assert turn.result.status == RunStatus.NEEDS_INPUT
+    assert tool_calls(turn) == [] and model_calls(turn) <= 1
+    clarification = turn.result.clarification
+    assert clarification.reason == ClarificationReason.AMBIGUOUS_TOOL
+    assert 2 <= len(clarification.options) <= 3
+    assert "¿Te refieres a" in turn.result.answer
