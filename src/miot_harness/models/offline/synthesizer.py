@@ -66,7 +66,8 @@ def render_evidence(item: Evidence, prompt: SeatPrompt, zone: tzinfo | None) -> 
     """The opening sentence of one evidence item, then a document's fields as a list."""
     today = today_of(prompt.now)
     if item.rows is not None:
-        if item.rows and item.order_by is not None:
+        order = item.order_by
+        if item.rows and order is not None and item.rows[0].get(order[0]) is not None:
             return [ranking_sentence(item, zone, today)]
         return [list_sentence(item, title(item), today)]
     data = item.output.get("data")
