@@ -119,6 +119,8 @@ class HarnessSettings(BaseSettings):
     keep_alive_timeout_s: Annotated[float, Field(gt=0)] = 5
     max_connections: Annotated[int, Field(ge=1)] = 256
     max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
+    # Spans carry the question and tool arguments only when this is on (OTEL_* set the rest).
+    otel_capture_content: bool = False
 
     @field_validator(
         "nexo_schema", "nexo_search_path", "nexo_freshness_probe", "nexo_freshness_stamps"
