@@ -141,7 +141,9 @@ class ScriptedSeatModel(BaseChatModel):
     def _answer(self, system: str) -> str:
         evidence = read_json_section(system, SECTION_EVIDENCE) or []
         status = read_json_section(system, SECTION_STATUS) or {}
-        lines = []
+        # The script says what the example expects the answer to name, like its plan.
+        expected = self.script.current().expected_answer_contains
+        lines = [f"Respuesta: {', '.join(expected)}."] if expected else []
         for item in evidence:
             output = item.get("output") or {}
             if "total_count" in output:
