@@ -26,6 +26,7 @@ from miot_harness.request_gate import check_request
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import RunStore, open_run_store, shared_setup_lock
 from miot_harness.supervisor import HarnessSupervisor, RouteTable
+from miot_harness.telemetry import run_span_subscribers
 from miot_harness.tools import ToolRegistry
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class HarnessRuntime:
             self._boot.routes,
             gate=check_request,
             seat_models=self.seat_models,
-            subscribers=[log_subscriber()],
+            subscribers=[log_subscriber(), *run_span_subscribers(settings)],
             before_run=self.maybe_retry_boot,
         )
 
