@@ -16,6 +16,7 @@ from miot_harness.api.runs import RunLauncher
 from miot_harness.api.runtime_port import RuntimeFactory, default_runtime_factory
 from miot_harness.api.state import ApiState, publish_nexo_state
 from miot_harness.settings import HarnessSettings, load_settings
+from miot_harness.telemetry import TraceContextMiddleware
 from miot_harness.web import web_router
 
 # A question is at most 4,000 characters; the cap leaves room for UTF-8 and the other fields.
@@ -67,6 +68,7 @@ def create_app(
     if policy is not None:
         app.add_middleware(HostGuardMiddleware, policy=policy)
     app.add_middleware(LoopbackOnlyMiddleware, keys=state.keys)
+    app.add_middleware(TraceContextMiddleware)
     install_error_handlers(app)
     app.include_router(run_routes.router)
     app.include_router(thread_routes.router)
