@@ -113,8 +113,8 @@ def test_real_mode_through_an_openai_compatible_server(
     assert demo_db_clone.harness_dsn.split("@")[0] not in path.read_text()
     metrics = real["aggregates"]["metrics"]
     rates = {name: m["rate"] for name, m in metrics.items() if m["rate"] is not None}
-    # These examples neither ask back nor expect phrases: those two metrics do not apply.
-    not_applicable = {"clarified_when_unresolved", "answer_contains"}
+    # These examples never ask back; the ranking one expects its answer to name the carrier.
+    not_applicable = {"clarified_when_unresolved"}
     assert rates == dict.fromkeys(set(BOOLEAN_METRICS) - not_applicable, 1.0)
     assert ChatCompletions.requests and {r["model"] for r in ChatCompletions.requests} == {
         "stub-model"
