@@ -42,6 +42,8 @@ ANCHOR_MIN_RATIO = 80.0
 MAX_SPAN_REACH = 2
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 MAX_LABEL_WORDS = 8
+# "quise decir TransRápido", "era Cóndor": a correction is short.
+MAX_CORRECTION_WORDS = 5
 # What each filter's values are called in the answer (plural).
 FILTER_NOUNS: dict[str, str] = {
     "cliente": "clientes", "transportista": "transportistas", "centro": "centros",
@@ -215,11 +217,13 @@ def resume(pending: PendingClarification, message: str, values: dict[str, Any]) 
     first = pending.unresolved[0]
     if index is not None and index < len(pending.option_values):
         value = pending.option_values[index]
-    else:
+    elif len(message.split()) <= MAX_CORRECTION_WORDS:
         table = catalogue_spellings(first.filter, values) or {}
         value = _named_value(message, table)
         if value is None:
             return None
+    else:
+        return None  # a longer message is a new question, planned as such
     args = dict(pending.args)
     if value is not None:
         args[first.filter] = value
