@@ -174,3 +174,18 @@ def test_widening_an_asked_filter_drops_the_models_substitute(vocabulary):
     assert widened is not None and widened.args == {"fecha_desde": "2026-11-25"}
     chosen = resume(pending, "1", VALUES)
     assert chosen is not None and chosen.args["cliente"] == "Farmacias Cordillera"
+
+
+def test_a_long_message_after_a_clarification_is_a_new_question(vocabulary):
+    asked = ask_for_value(
+        "¿Transportes Pepito tiene atrasados?", "coordinador_cola_critica", {},
+        unresolved_names(
+            find_names("¿Transportes Pepito tiene atrasados?", vocabulary.is_domain_word),
+            VALUES, "¿Transportes Pepito tiene atrasados?",
+        ),
+    )  # fmt: skip
+
+    assert resume(asked, "era TransRápido", VALUES) is not None
+    assert (
+        resume(asked, "rendimiento de TransRápido en la región de Valparaíso hoy", VALUES) is None
+    )
