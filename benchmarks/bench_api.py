@@ -1,11 +1,13 @@
 """`POST /runs` through real uvicorn on loopback versus the same tool called directly.
 
-    uv run python benchmarks/bench_api.py [--requests 256] [--clients 1,8,32,64] [--workers 2]
+    uv run python benchmarks/bench_api.py [--requests 256] [--clients 1,8,32,64] [--users 1]
+                                          [--workers 2]
 
 Boots an embedded demo database in a temporary data directory, starts
 `uvicorn --factory miot_harness.api.server:create_app` against it with the offline model and
-the default admission settings (one worker), and sends the same question from one user at
-1, 8, 32 and 64 concurrent clients. Two baselines are measured in the same run at the same
+the default admission settings (one worker), and sends the same question at 1, 8, 32 and 64
+concurrent clients, from one user (the per-user cap holds it to 4 runs at once) or, with
+`--users N`, from N users in turn. Two baselines are measured in the same run at the same
 concurrency: the tool the run's plan chose, invoked directly with the plan's arguments
 through a pool of its own, and the whole run in process (`supervisor.run`, no HTTP). Prints
 throughput, p50, p95, errors, the p95 wait in the admission line (from each record's
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -150,16 +153,19 @@ def queue_wait_ms(record: dict[str, Any]) -> float:
     return waited.total_seconds() * 1000
 
 
-async def api_rounds(url: str, levels: list[int], requests: int) -> dict[int, ApiLevel]:
+async def api_rounds(url: str, levels: list[int], requests: int, users: int) -> dict[int, ApiLevel]:
     limits = httpx.Limits(max_connections=max(levels), max_keepalive_connections=max(levels))
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         in_run: list[float] = []
         waits: list[float] = []
         refusals: dict[str, int] = {}
+        # An open server takes the user from the body (a keyed one would take it from the key).
+        askers = itertools.cycle([f"bench-{number}" for number in range(users)])
 
         async def ask() -> bool:
+            body = {"message": QUESTION, "user_id": next(askers)}
             try:
-                response = await client.post("/runs", json={"message": QUESTION})
+                response = await client.post("/runs", json=body)
             except httpx.HTTPError as exc:
                 refusals[type(exc).__name__] = refusals.get(type(exc).__name__, 0) + 1
                 return False
@@ -259,12 +265,14 @@ def report(
     run: dict[int, Measured],
     api: dict[int, ApiLevel],
     requests: int,
+    users: int,
     shared: tuple[int, dict[int, ApiLevel]] | None,
 ) -> None:
     console = Console(width=200)
     table = Table(
-        title=f"POST /runs (offline model, uvicorn, one worker, default admission, loopback) vs "
-        f"{step['tool']} invoked directly and the run in process — {requests} requests per level"
+        title=f"POST /runs (offline model, uvicorn, one worker, default admission, loopback, "
+        f"{users} user(s)) vs {step['tool']} invoked directly and the run in process — "
+        f"{requests} requests per level"
     )
     columns = ["clients", "tool req/s", "tool p50 ms", "run req/s", "run p50 ms"]
     columns += ["API runs/s", "API p50 ms", "API p95 ms", "errors", "queue wait p95 ms"]
@@ -321,19 +329,21 @@ def store_database(connection: DemoConnection) -> str:
 
 
 async def served_rounds(
-    env: dict[str, str], log_path: Path, workers: int, levels: list[int], requests: int
+    env: dict[str, str], log_path: Path, workers: int, levels: list[int], requests: int, users: int
 ) -> tuple[dict[str, Any], dict[int, ApiLevel]]:
     """The plan's first step and the API rounds against one uvicorn (with `workers`)."""
     process, url = start_server(env, log_path, workers)
     try:
         step, _ = await first_plan_step(url)
-        return step, await api_rounds(url, levels, requests)
+        return step, await api_rounds(url, levels, requests, users)
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-async def main_async(levels: list[int], requests: int, workers: int, root: Path) -> None:
+async def main_async(
+    levels: list[int], requests: int, users: int, workers: int, root: Path
+) -> None:
     data_dir = root / "data"
     settings = load_settings(data_dir=data_dir, model="offline", api_keys=None, store_dsn=None)
     cluster = DemoCluster.from_settings(settings)
@@ -346,12 +356,12 @@ async def main_async(levels: list[int], requests: int, workers: int, root: Path)
             "MIOT_HARNESS_NEXO_DB_ALIAS": connection.alias,
             "MIOT_HARNESS_MODEL": "offline",
         }
-        step, api = await served_rounds(env, root / "uvicorn.log", 1, levels, requests)
+        step, api = await served_rounds(env, root / "uvicorn.log", 1, levels, requests, users)
         shared = None
         if workers > 1:
             shared_env = {**env, "MIOT_HARNESS_STORE_DSN": store_database(connection)}
             _, rounds = await served_rounds(
-                shared_env, root / "workers.log", workers, levels, requests
+                shared_env, root / "workers.log", workers, levels, requests, users
             )
             shared = (workers, rounds)
         db_settings = settings.model_copy(
@@ -362,7 +372,7 @@ async def main_async(levels: list[int], requests: int, workers: int, root: Path)
         )
         tool = await direct_rounds(db_settings, step, levels, requests)
         run = await in_process_rounds(db_settings, levels, requests)
-        report(step, tool, run, api, requests, shared)
+        report(step, tool, run, api, requests, users, shared)
     finally:
         cluster.down()
 
@@ -371,6 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=256, help="requests per level")
     parser.add_argument("--clients", default="1,8,32,64", help="comma-separated concurrency levels")
+    parser.add_argument("--users", type=int, default=1, help="users asking, in turn")
     parser.add_argument(
         "--workers", type=int, default=1, help="also measure N workers on a PostgreSQL store"
     )
@@ -378,7 +389,7 @@ def main() -> None:
     levels = [int(level) for level in args.clients.split(",")]
     root = Path(tempfile.mkdtemp(prefix="miot-bench-api-"))
     try:
-        asyncio.run(main_async(levels, args.requests, args.workers, root))
+        asyncio.run(main_async(levels, args.requests, args.users, args.workers, root))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
