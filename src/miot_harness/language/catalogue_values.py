@@ -10,6 +10,7 @@ edit-distance ratios, no model): only against catalogue values, so nothing is in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +27,12 @@ _ROMAN = {"i": 1, "v": 5, "x": 10}
 # Filters whose values a typo may name ("ecomerce"); states and ETA classes are also measures
 # ("más fallidos"), read only as written.
 _FUZZY_ARGS = ("cliente", "transportista", "comuna", "centro", "canal", "tipo_servicio")
+# Labels whose filter takes a name: what follows an unmatched one is a name to check.
+_NAMED_LABELS = ("cliente", "transportista", "centro", "comuna", "region")
+_MAX_NAME_WORDS = 4
 # Filters whose values are names: a name the question gives around one is another name.
 _NAMED = ("cliente", "transportista", "centro", "comuna")
-_CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "y"})
+_CONNECTORS = frozenset({"de", "del", "la", "las", "lo", "los", "el", "y"})
 # A word of the question as written, hyphens kept inside it (as `tokens` joins them).
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*|%")
 # Suffixes of Spanish ordinal abbreviations ("5ta", "8va", "1ra", "2da", "7ma", "9na").
@@ -145,6 +149,50 @@ def _ordinary(word: str) -> bool:
     return word in REQUEST_WORDS or _is_reserved(word) or is_common_word(word)
 
 
+def _may_name(word: str, capital: bool) -> bool:
+    """A word after a filter's label that may be a name ("Pepito", "barnechea"): capitalised
+    or no ordinary word, and never a number, a function word or a word of the operation."""
+    if word.isdigit() or _is_reserved(word) or word in REQUEST_WORDS or term(word) is None:
+        return False
+    return capital or not is_common_word(word)
+
+
+def _cued_names(
+    question: str,
+    cased: list[tuple[str, bool]],
+    extraction: Extraction,
+    is_known: Callable[[str], bool],
+) -> None:
+    """Words after a filter's label that match nothing ("la comuna de lo barnechea",
+    "cliente Pepito"): passed on as typed, so the harness asks instead of widening. Words
+    `is_known` knows (the tools' own: "centro de control") are no name."""
+    used = extraction.used
+    spans = list(_WORD.finditer(question.replace("_", " ")))
+    for i, (word, _) in enumerate(cased):
+        argument = next((a for a in _NAMED_LABELS if word in _LABELS[a]), None)
+        if argument is None or i in used or argument in extraction.args:
+            continue
+        start = i + 1
+        while start < len(cased) and cased[start][0] in ("de", "del") and start not in used:
+            start += 1
+        end = start
+        while end < len(cased) and end - start < _MAX_NAME_WORDS and end not in used:
+            name_word, capital = cased[end]
+            leads = name_word in _CONNECTORS and end + 1 < len(cased)
+            if leads and end == start and _may_name(*cased[end + 1]):
+                end += 1
+                continue
+            if not _may_name(name_word, capital):
+                break
+            end += 1
+        named = [w for w, _ in cased[start:end] if w not in _CONNECTORS]
+        if not named or all(is_known(w) for w in named) or len(spans) != len(cased):
+            continue
+        if cased[end - 1][0] not in _CONNECTORS:
+            extraction.args[argument] = question[spans[start].start() : spans[end - 1].end()]
+            used |= set(range(i, end))
+
+
 def _is_reserved(word: str) -> bool:
     """An ordinary word of questions: never taken alone as a client's or carrier's name."""
     return word in FILLER_WORDS or word in glossary_words() or is_stopword(word)
@@ -192,6 +240,7 @@ class CatalogMatcher:
                 self._add("comuna", name, name, _PRIORITY["comuna"])
                 self._add("comuna", name, f"comuna de {name}", _PRIORITY["comuna"] + 3)
                 names.append(("comuna", name))
+        self._add_short_places([n for a, n in names if a == "comuna"])
         for (argument, value), phrases in _VALUE_PHRASES.items():
             if (argument, value) in {(a, v) for a, v in names}:
                 for phrase in phrases:
@@ -243,6 +292,18 @@ class CatalogMatcher:
                          "centro de distribucion de", "bodega", "bodega de"):  # fmt: skip
                 self._add(argument, value, f"{lead} {core}", priority + 1)
 
+    def _add_short_places(self, comunas: list[str]) -> None:
+        """A place of several words is also named by its first one when no other place starts
+        so ("Viña" for Viña del Mar; not "La" for La Serena)."""
+        firsts: dict[str, list[str]] = {}
+        for name in comunas:
+            words = tokens(name)
+            if len(words) > 1 and len(words[0]) >= 4 and words[0] not in _CONNECTORS:
+                firsts.setdefault(words[0], []).append(name)
+        for word, owners in firsts.items():
+            if len(owners) == 1 and (word,) not in self.phrases:
+                self._add("comuna", owners[0], word, _PRIORITY["comuna"] - 1)
+
     def _add_unique_words(self, names: list[tuple[str, str]]) -> None:
         """A distinctive word that names exactly one client or carrier ("Cóndor") names it."""
         owners: dict[str, set[tuple[str, str]]] = {}
@@ -256,7 +317,10 @@ class CatalogMatcher:
             if argument in ("cliente", "transportista"):
                 self._add(argument, value, word, 0)
 
-    def match(self, question: str) -> Extraction:
+    def match(
+        self, question: str, is_known: Callable[[str], bool] = lambda word: False
+    ) -> Extraction:
+        """The filters `question` names; `is_known` tells words that are never names."""
         words = tokens(question)
         found: list[Match] = []
         for start in range(len(words)):
@@ -299,6 +363,8 @@ class CatalogMatcher:
                     extraction.used -= positions
                     blocked |= positions
         self._match_fuzzy(extraction, blocked)
+        if len(cased) == len(words):
+            _cued_names(question, cased, extraction, is_known)
         return extraction
 
     def _other_name(

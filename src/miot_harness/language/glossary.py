@@ -20,8 +20,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
      "fotografica", "fotografias", "proof", "signature", "photo", "photos", "evidencia"),
     ("kpi", "kpis", "resumen", "indicadores", "indicador", "metricas", "metrica", "panorama",
      "summary", "overview", "dashboard", "balance", "reporte", "report", "snapshot"),
-    ("conteo", "cuantos", "cuantas", "cantidad", "contar", "numero", "count", "nro", "n",
-     "cuenta"),
+    ("conteo", "cuantos", "cuantas", "cantidad", "contar", "count", "nro", "n", "cuenta"),
     ("critico", "criticos", "critica", "criticas", "urgente", "urgentes", "critical", "urgent",
      "urgency", "urgencia", "urgencias"),
     ("servicio", "servicios", "pedido", "pedidos", "envio", "envios", "despacho", "despachos",
@@ -67,6 +66,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 
 # Multi-word phrases read as one word, before tokenising (folded text).
 PHRASES: tuple[tuple[str, str], ...] = (
+    ("centro de distribucion", "centro"),
+    ("centros de distribucion", "centro"),
     ("prueba de entrega", "pod"),
     ("pruebas de entrega", "pod"),
     ("proof of delivery", "pod"),

@@ -1,8 +1,9 @@
 """Filters a question states without the catalogue: a servicio code, a plate, a driver,
 criticality, and how many rows from where (a limit, an offset, a page).
 
-Plates are read in both Chilean formats (LLLL-NN and LL-NNNN), upper case anywhere or in any
-case and spacing after a word for a plate or a vehicle ("patente kxbr 27"). Paging is read
+Plates are read in both Chilean formats (LLLL-NN and LL-NNNN) with or without hyphens or dots
+between their pairs ("KX-BR-27"), upper case anywhere or in any case and spacing after a word
+for a plate or a vehicle ("patente kxbr 27"). Paging is read
 as a limit ("top 5", "los 15 más urgentes"), an offset ("saltando los primeros 20", "ya vi
 los primeros 10"), a page number ("la página 2") or "the next ones" ("los que siguen");
 the last two need the size of the previous page, which only a thread knows.
@@ -18,11 +19,14 @@ from miot_harness.language.normalise import fold
 from miot_harness.language.terms import glossary_words, term
 
 _CODIGO = re.compile(r"\bsv[-\s]?(\d{1,7})\b", re.I)
-_PATENTE = re.compile(r"\b([A-Z]{4}-?\d{2}|[A-Z]{2}-?\d{4})\b")
+_SEP = r"[\-.·]?"
+_PATENTE = re.compile(
+    rf"\b([A-Z]{{2}}{_SEP}[A-Z]{{2}}{_SEP}\d{{2}}|[A-Z]{{2}}{_SEP}\d{{2}}{_SEP}\d{{2}})\b"
+)
 _PLATE_CUE = r"(?:patente|placa|plate|camion|truck|vehiculo|vehicle|movil)"
 _CUED_PATENTE = re.compile(
     rf"\b{_PLATE_CUE}\s+(?:(?:de|del|con|n|nro|numero)\s+)?"
-    r"([a-z]{4}[\s\-.·]?\d{2}|[a-z]{2}[\s\-.·]?\d{4})\b"
+    r"([a-z]{2}[\s\-.·]?[a-z]{2}[\s\-.·]?\d{2}|[a-z]{2}[\s\-.·]?\d{2}[\s\-.·]?\d{2})\b"
 )
 _CRITICO = re.compile(r"\b(no\s+)?(critic[oa]s|critic[oa]|urgentes?|critical|urgent)\b")
 _NOT_CRITICO_CUE = re.compile(r"\bcola\s+$")
@@ -48,6 +52,9 @@ _LIMIT = re.compile(
     r"(?:(?:los|las|the)\s+)?(\d{1,3})\b"
     r"|\b(?:otros|otras|siguientes|next|other)\s+(\d{1,3})\b|\b(\d{1,3})\s+(?:mas|more)\b"
     r"|\b(\d{1,3})\s+most\b|\bsolo\s+(\d{1,3})\b"
+    r"|\b(\d{1,3})\s+(?:por\s+pagina|per\s+page|filas|resultados|registros|rows|results|items)\b"
+    r"|\bpaginas?\s+de\s+(\d{1,3})\b|\bpages?\s+of\s+(\d{1,3})\b|\bde\s+a\s+(\d{1,3})\b"
+    r"|\b(?:tandas|grupos|bloques|batches)\s+de\s+(\d{1,3})\b|\bin\s+batches\s+of\s+(\d{1,3})\b"
 )
 _PAGE = re.compile(r"\b(?:pagina|pag|page)\s+(?:n\s+|numero\s+)?(\d{1,3})\b")
 _NEXT_PAGE = re.compile(

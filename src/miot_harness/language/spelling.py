@@ -32,6 +32,10 @@ class Speller:
         self._known = frozenset(self._words)
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
+    def knows(self, word: str) -> bool:
+        """Whether `word` (folded) is a word of the vocabulary."""
+        return word in self._known
+
     def _correct(self, word: str) -> str | None:
         """The vocabulary word `word` is a typo of, or None."""
         if (

@@ -18,6 +18,7 @@ from miot_harness.models.offline.ordering import order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.ranking import (
     BREAKDOWN,
+    LISTING,
     MIN_COVERAGE,
     ToolIndex,
     ToolScore,
@@ -47,6 +48,9 @@ CANDIDATE_MIN_COVERAGE = 0.2
 # Two fitting tools this close (second / best score), the second matching every term the
 # best matches, are asked about, not guessed between.
 TIE_RATIO = 0.9
+# A question whose one word of the operation several tools share ("¿cómo andan los
+# transportistas?") is vague unless the best tool scores this many times the next.
+VAGUE_DOMINANCE = 1.6
 # Filters that name the operation itself (a date or a place alone does not).
 _DOMAIN_FILTERS = frozenset(
     {"cliente", "transportista", "centro", "canal", "tipo_servicio", "estado", "prioridad",
@@ -65,6 +69,8 @@ class QuestionFilters:
     neutral: frozenset[str]
     paging: Paging
     enumerates: bool = False
+    # Capitalised words that are no ordinary words: names the harness checks itself.
+    names: str = ""
 
 
 def requested_tools(
@@ -155,11 +161,13 @@ def _names(question: str) -> str:
 
 def question_filters(prompt: SeatPrompt) -> QuestionFilters:
     """Every filter the question states, the terms those filters used up, and its paging."""
-    extraction = prompt.matcher.match(prompt.question)
+    _, index = prompt.tools
+    extraction = prompt.matcher.match(prompt.question, index.speller.knows)
     args: dict[str, Any] = dict(extraction.args)
     flags = read_flags(prompt.question)
     args.update(flags.args)
-    consumed = [extraction.consumed(), flags.text, _names(prompt.question)]
+    names = _names(prompt.question)
+    consumed = [extraction.consumed(), flags.text, names]
     now = prompt.now
     if now is not None:
         dates = resolve_dates(prompt.question, now.date())
@@ -167,7 +175,7 @@ def question_filters(prompt: SeatPrompt) -> QuestionFilters:
         folded = fold(prompt.question)  # same length as the text the spans index
         consumed.extend(folded[start:end] for start, end in dates.spans)
     neutral = frozenset(terms(" ".join(consumed)))
-    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates)
+    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names)
 
 
 def _accepted(tool: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
@@ -211,8 +219,11 @@ def _candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
     """Tools the question's own words point to, when no tool fits: asked, not guessed.
 
     A date or a place alone points nowhere; a word of a tool, or a filter that names the
-    operation (a client, a carrier, a state, a code), does.
+    operation (a client, a carrier, a state, a code), does. A name nothing matched is asked
+    about first, by the harness, so it gets no candidates.
     """
+    if found.names:
+        return []
     speaks = [s for s in ranked if s.score > 0 and any(t not in found.neutral for t in s.matched)]
     if speaks:
         best = speaks[0]
@@ -262,6 +273,23 @@ def _grouping_width(tool: ToolSpec) -> int:
     if tool.output_columns and "codigo" not in tool.output_columns:
         return len(set(tool.output_columns) & set(tool.properties))
     return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
+
+
+def _vague(best: ToolScore, ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
+    """The tools a question's single word of the operation points to about equally, when
+    nothing else (a second word, a "por …" or list cue, a filter of the operation) tells
+    them apart; empty when the question is clear."""
+    cues = [t for t in best.matched if t.startswith(BREAKDOWN) or t == LISTING]
+    if found.names:
+        return []
+    content = {t for t in best.matched if t not in found.neutral and not t.startswith("·")}
+    if cues or len(content) != 1 or _DOMAIN_FILTERS & set(found.args):
+        return []
+    (word,) = content
+    sharing = [s for s in ranked if word in s.matched and s.score > 0]
+    if len(sharing) < 2 or sharing[1].score * VAGUE_DOMINANCE < best.score:
+        return []
+    return [s.name for s in sharing[:MAX_CANDIDATES]]
 
 
 def _paged(
@@ -324,6 +352,13 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
             )
         best = next(s for s in ranked if s.name == tied[0])
+    elif len(wanted) == 1 and (vague := _vague(best, ranked, found)):
+        return FilterDecision(
+            tool=None,
+            candidates=vague,
+            rationale="La pregunta nombra un tema que varias herramientas cubren; hay que "
+            "preguntar cuál",
+        )
     tool = by_name[best.name]
     return FilterDecision(
         tool=best.name,
