@@ -1,0 +1,50 @@
+"""Telemetry fixtures: an in-memory span exporter, a loopback OTLP receiver, a clean provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from otlp_receiver import OtlpReceiver, otlp_receiver
+
+from miot_harness.telemetry import config
+from miot_harness.telemetry.config import ENDPOINT_VARIABLES
+
+OTEL_VARIABLES = (
+    *ENDPOINT_VARIABLES,
+    "OTEL_SDK_DISABLED",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SERVICE_NAME",
+)
+
+
+@pytest.fixture
+def memory_provider() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    yield provider, exporter
+    provider.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with otlp_receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def otel_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No `OTEL_*` variable from the caller's shell, and a process provider built afresh."""
+    for name in OTEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    config.process_tracer_provider.cache_clear()
+    yield monkeypatch
+    if config.process_tracer_provider.cache_info().currsize:
+        built = config.process_tracer_provider()
+        if built is not None:
+            built.shutdown()
+    config.process_tracer_provider.cache_clear()
