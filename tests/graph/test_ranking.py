@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from nexo_fakes import FRESH, SEATS, FilterArgs, ScriptedChatModel, catalog_values, clock, ctx
 from pydantic import BaseModel
 
@@ -61,10 +62,19 @@ def comunas(values: list[int]) -> list[dict[str, Any]]:
     ]
 
 
-def graph_for(tool: HarnessTool, models: dict[str, Any], settings: Any) -> Any:
+def graph_for(
+    tool: HarnessTool, models: dict[str, Any], settings: Any, checkpointer: Any = None
+) -> Any:
     registry = ToolRegistry()
     registry.register(tool)
-    return build_nexo_graph(registry, settings, models, catalog_values=catalog_values, clock=clock)
+    return build_nexo_graph(
+        registry,
+        settings,
+        models,
+        catalog_values=catalog_values,
+        clock=clock,
+        checkpointer=checkpointer,
+    )
 
 
 def scripted(decision: dict[str, Any], synthesizer: Any = None) -> dict[str, Any]:
@@ -190,3 +200,18 @@ async def test_a_person_sees_every_row_the_tool_returned_up_to_its_limit(setting
     assert result.answer.count("\n| SV-") == limit
     assert f"_Mostrando {limit} de 83._" in result.answer
     assert result.answer.index("**83**") < result.answer.index("| SV-")  # sentence first
+
+
+async def test_the_next_question_of_the_thread_sees_the_previous_ranking_order(settings):
+    tool = PagedTool(TORRE, DESCRIPTION, comunas([3, 1, 2]))
+    decision = {"tool": TORRE, "args": {"region": "Metropolitana"},
+                "order_by": {"column": "atrasado", "direction": "desc"}}  # fmt: skip
+    graph = graph_for(tool, scripted(decision), settings, InMemorySaver())
+
+    await run(graph, "comuna con más atrasados", settings)
+
+    state = (await graph.aget_state({"configurable": {"thread_id": "t1"}})).values
+    assert state["last_plan"] == {
+        "tool": TORRE, "args": {"region": "Metropolitana"},
+        "order_by": {"column": "atrasado", "direction": "desc"},
+    }  # fmt: skip

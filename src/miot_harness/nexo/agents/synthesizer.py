@@ -98,5 +98,8 @@ async def synthesizer(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
     }
     plan = state.get("plan")
     if plan is not None and plan.steps:
-        update["last_plan"] = {"tool": plan.steps[-1].tool, "args": plan.steps[-1].args}
+        last = plan.steps[-1]
+        update["last_plan"] = {"tool": last.tool, "args": last.args} | (
+            {"order_by": last.order_by.model_dump()} if last.order_by else {}
+        )
     return events.delta(**update)
