@@ -48,8 +48,8 @@ pregunta del usuario (el último mensaje) y sus argumentos.
 - Escribe los valores de texto como en `## Valores válidos`; si un valor no está allí,
   omítelo.
 - Si la pregunta es un seguimiento ("¿y ayer?", "ahora solo para Valparaíso"), parte de
-  `## Plan anterior`: la misma herramienta y los mismos filtros, cambiando solo lo que el
-  usuario cambió.
+  `## Plan anterior`: la misma herramienta, los mismos filtros y el mismo order_by,
+  cambiando solo lo que el usuario cambió.
 - `## Plan actual` lista los pasos ya hechos en esta ejecución; no repitas uno.
 - Si la pregunta pide un ranking o un extremo (peor/mejor, más/menos, mayor/menor, top N,
   "el que más…"), agrega "order_by": {"column": "<una de output_columns de la herramienta>",
