@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -12,6 +14,9 @@ from otlp_receiver import OtlpReceiver, otlp_receiver
 
 from miot_harness.telemetry import config
 from miot_harness.telemetry.config import ENDPOINT_VARIABLES
+
+# Shared, not copied: the API test support (keys, uvicorn in this loop, SSE parsing).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 
 OTEL_VARIABLES = (
     *ENDPOINT_VARIABLES,
@@ -41,10 +46,9 @@ def otel_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyP
     """No `OTEL_*` variable from the caller's shell, and a process provider built afresh."""
     for name in OTEL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    config.process_tracer_provider.cache_clear()
+    cached = config.process_tracer_provider
+    cached.cache_clear()
     yield monkeypatch
-    if config.process_tracer_provider.cache_info().currsize:
-        built = config.process_tracer_provider()
-        if built is not None:
-            built.shutdown()
-    config.process_tracer_provider.cache_clear()
+    if cached.cache_info().currsize and (built := cached()) is not None:
+        built.shutdown()
+    cached.cache_clear()
