@@ -282,3 +282,27 @@ async def test_a_backend_killed_mid_query_fails_cleanly_and_the_pool_recovers(
         assert result.output.value == 12
     finally:
         await pool.close()
+
+
+async def test_each_call_commits_before_its_connection_serves_the_next(
+    pg_server, zoo_db, descriptors, settings
+):
+    """The COMMIT runs after the call returns; the pool must never get a connection back
+    still in a transaction (asyncpg would report it through the loop's exception handler)."""
+    reported = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
+    dsn = pg_server.dsn(zoo_db, ZOO_READER, ZOO_READER_PASSWORD)
+    pool = await create_nexo_pool(dsn, settings, min_size=1, max_size=1)
+    try:
+        tool = build_nexo_tool(descriptors["coordinador_tabla"], pool, settings)
+        for _ in range(5):  # one connection: each call waits for the previous one's release
+            result, _ = await _invoke(tool, {})
+            assert result.output.total_count == 12
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+    finally:
+        await pool.close()
+        loop.set_exception_handler(previous)
+    assert reported == []

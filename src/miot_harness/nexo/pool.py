@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,8 +13,12 @@ import asyncpg
 from miot_harness.nexo.credentials import NexoCredentials
 from miot_harness.settings import IDENTIFIER, HarnessSettings
 
+log = logging.getLogger(__name__)
+
 # asyncpg's client-side backstop, beyond the server's statement_timeout.
 COMMAND_TIMEOUT_MARGIN_S = 5.0
+# Commits sent after their caller moved on; held so the loop does not drop them.
+_PENDING_COMMITS: set[asyncio.Task[None]] = set()
 
 
 class UnsafeSearchPathError(ValueError):
@@ -76,15 +82,62 @@ async def read_only_transaction(
     One round trip opens it (asyncpg's `conn.transaction()` would send BEGIN on its own
     first); COMMIT on success, ROLLBACK on any exception, cancellation included.
     """
-    statements = transaction_settings_sql(settings)
     try:
-        await conn.execute(f"BEGIN READ ONLY; {statements}")
+        await _begin(conn, settings)
         yield conn
     except BaseException:
-        if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
+        await _rollback_if_open(conn)
         raise
     await conn.execute("COMMIT")
+
+
+@asynccontextmanager
+async def pooled_read_only_transaction(
+    pool: asyncpg.Pool, settings: HarnessSettings
+) -> AsyncIterator[asyncpg.Connection]:
+    """`read_only_transaction` on a pooled connection, whose COMMIT leaves the caller's path.
+
+    The transaction only read, so its COMMIT cannot change what the caller got: the COMMIT
+    and the connection's return to the pool run in a task. An exception rolls back in line.
+    """
+    conn = await pool.acquire()
+    try:
+        await _begin(conn, settings)
+        yield conn
+    except BaseException:
+        try:
+            await _rollback_if_open(conn)
+        finally:
+            await pool.release(conn)
+        raise
+    task = asyncio.get_running_loop().create_task(_commit_and_release(pool, conn))
+    _PENDING_COMMITS.add(task)
+    task.add_done_callback(_PENDING_COMMITS.discard)
+
+
+async def drain_commits() -> None:
+    """Wait until every COMMIT sent off a caller's path has run and released its connection."""
+    while _PENDING_COMMITS:
+        await asyncio.gather(*_PENDING_COMMITS, return_exceptions=True)
+
+
+async def _begin(conn: asyncpg.Connection, settings: HarnessSettings) -> None:
+    await conn.execute(f"BEGIN READ ONLY; {transaction_settings_sql(settings)}")
+
+
+async def _rollback_if_open(conn: asyncpg.Connection) -> None:
+    if not conn.is_closed() and conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+async def _commit_and_release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    try:
+        await conn.execute("COMMIT")
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        # The release below rolls back or drops the connection; the caller has its rows.
+        log.warning("nexo: a read-only COMMIT failed: %s", type(exc).__name__)
+    finally:
+        await pool.release(conn)
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from miot_harness.nexo.bulk import collector_paused
 from miot_harness.nexo.contract import LIMIT_ARGUMENT
 from miot_harness.nexo.freshness import StampSource, oldest_column_stamp, oldest_refreshed_at
 from miot_harness.nexo.introspect import FunctionDescriptor, ToolArgument
-from miot_harness.nexo.pool import read_only_transaction
+from miot_harness.nexo.pool import pooled_read_only_transaction
 from miot_harness.nexo.primer import SHARED_FILTER_PRIMER
 from miot_harness.nexo.tool_models import OUTPUT_MODELS, build_input_model
 from miot_harness.settings import HarnessSettings
@@ -202,7 +202,7 @@ class NexoTool(HarnessTool):
         sql = self.statement(bound)
         values = [value for _, value in bound]
         try:
-            async with self._pool.acquire() as conn, read_only_transaction(conn, self._settings):
+            async with pooled_read_only_transaction(self._pool, self._settings) as conn:
                 if self.descriptor.return_kind == "table":
                     return await self._table(conn, sql, values)
                 return await self._single(conn, sql, values)
