@@ -103,6 +103,8 @@ def test_codes_plates_drivers_known_values_and_ordinary_words_are_not_unmatched(
         ("¿cuántos fallidos hubo el martes?", True),
         ("detalle SV-0000123", True),
         ("¿qué transportistas hay en el sistema?", True),
+        ("rendimeinto de transportistas de la semana", True),
+        ("indicadroes del centro de contol de ayer", True),
         ("¿quién ganó el partido de Colo-Colo ayer?", False),
         ("¿va a llover mañana en Santiago?", False),
         ("¿Cuánto gana en promedio un conductor en Chile?", False),
@@ -188,4 +190,10 @@ def test_a_long_message_after_a_clarification_is_a_new_question(vocabulary):
     assert resume(asked, "era TransRápido", VALUES) is not None
     assert (
         resume(asked, "rendimiento de TransRápido en la región de Valparaíso hoy", VALUES) is None
+    )
+
+
+def test_a_typo_of_a_tools_word_points_to_that_tool(vocabulary):
+    assert vocabulary.ranked_tools("rendimeinto de la semana")[0] == (
+        "coordinador_rendimiento_transportista"
     )

@@ -130,19 +130,23 @@ class DomainVocabulary:
             return True
         names = {word for text in ignore for word in words(text)}
         content = [word for word in _content_words(question) if word not in names]
-        hits = sum(1 for word in content if _word_keys(word) & self.keys)
+        hits = sum(1 for word in content if self._keys_of(word) & self.keys)
         return hits > 0 and hits >= MIN_SIGNAL_SHARE * len(content)
+
+    def _keys_of(self, word: str) -> set[str]:
+        """A folded word's keys; a typo of a tool's word ("rendimeinto") takes that word's."""
+        keys = _word_keys(word)
+        if keys & self.keys or len(word) < MIN_TYPO_CHARS:
+            return keys
+        near = process.extractOne(
+            word, self.tool_words, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO
+        )
+        return _word_keys(near[0]) if near else keys
 
     def is_domain_word(self, word: str) -> bool:
         """A folded word the tools use, or a typo of one ("contol"); a catalogue value's words
         are names, not this."""
-        if _content_keys(word) & self.tool_keys:
-            return True
-        return len(word) >= MIN_TYPO_CHARS and bool(
-            process.extractOne(
-                word, self.tool_words, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO
-            )
-        )
+        return bool(self._keys_of(word) & self.tool_keys)
 
     def is_filler(self, word: str) -> bool:
         """A word that cannot be part of a name: a function word, a number, a word of time or
@@ -157,7 +161,7 @@ class DomainVocabulary:
 
     def ranked_tools(self, question: str) -> list[str]:
         """Tools whose own words the question uses, most shared first (ties in catalogue order)."""
-        asked = _content_keys(question)
+        asked = {key for word in _content_words(question) for key in self._keys_of(word)}
         scored = [(len(asked & own), name) for name, own in self.by_tool.items()]
         ordered = sorted(
             (item for item in scored if item[0] > 0),
