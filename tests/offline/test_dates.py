@@ -99,3 +99,56 @@ def test_any_text_gives_an_ordered_range_or_none(text, today):
     found = resolve_dates(text, today)
     if found.desde and found.hasta:
         assert found.desde <= found.hasta
+
+
+@pytest.mark.parametrize(
+    ("question", "desde", "hasta"),
+    [
+        # Wednesday 25-11-2026: a weekday alone is the latest one before today.
+        ("fallidos del lunes", "2026-11-23", "2026-11-23"),
+        ("el martes pasado", "2026-11-24", "2026-11-24"),
+        ("el miércoles", "2026-11-18", "2026-11-18"),
+        ("el jueves", "2026-11-19", "2026-11-19"),
+        ("el próximo lunes", "2026-11-30", "2026-11-30"),
+        ("el viernes que viene", "2026-11-27", "2026-11-27"),
+        ("este viernes", "2026-11-27", "2026-11-27"),
+        ("last monday", "2026-11-23", "2026-11-23"),
+        ("entre el lunes y el miércoles", "2026-11-23", "2026-11-25"),
+        ("en noviembre", "2026-11-01", "2026-11-30"),
+        ("durante octubre", "2026-10-01", "2026-10-31"),
+        ("en diciembre", "2025-12-01", "2025-12-31"),
+        ("noviembre de 2025", "2025-11-01", "2025-11-30"),
+        ("in may", "2026-05-01", "2026-05-31"),
+        ("del 3 al 9 de noviembre", "2026-11-03", "2026-11-09"),
+        ("el 20/11", "2026-11-20", "2026-11-20"),
+        ("hace 3 días", "2026-11-22", "2026-11-22"),
+        ("el fin de semana", "2026-11-21", "2026-11-22"),
+        ("la semana antepasada", "2026-11-09", "2026-11-15"),
+        ("el año pasado", "2025-01-01", "2025-12-31"),
+    ],
+)
+def test_weekdays_months_and_short_dates(question, desde, hasta):
+    resolved = resolve_dates(question, WEDNESDAY)
+    assert (str(resolved.desde), str(resolved.hasta)) == (desde, hasta)
+
+
+def test_open_ranges_from_a_short_date():
+    since = resolve_dates("desde el 20/11", WEDNESDAY)
+    assert (since.desde, since.hasta) == (date(2026, 11, 20), None)
+    until = resolve_dates("hasta el lunes", WEDNESDAY)
+    assert (until.desde, until.hasta) == (None, date(2026, 11, 23))
+
+
+@pytest.mark.parametrize("question", ["may I see the queue?", "martes13", "el 45/11"])
+def test_words_that_only_look_like_dates_are_not_dates(question):
+    resolved = resolve_dates(question, WEDNESDAY)
+    assert (resolved.desde, resolved.hasta) == (None, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)))
+def test_a_weekday_alone_is_one_to_seven_days_back(today):
+    for name, number in (("lunes", 0), ("jueves", 3), ("domingo", 6)):
+        day = resolve_dates(f"el {name}", today).desde
+        assert day is not None and day.weekday() == number
+        assert 1 <= (today - day).days <= 7
