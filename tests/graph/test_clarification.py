@@ -172,6 +172,18 @@ async def test_a_known_value_with_a_typo_is_resolved_not_asked(stub_seats, setti
     assert registry.get(COLA).calls == [{"cliente": "Farmacias Cordillera"}]
 
 
+async def test_a_models_value_made_of_the_tools_words_is_not_asked_about(stub_seats, settings):
+    registry = snapshot_registry()
+    stub_seats.decide({"tool": CENTRO, "args": {"centro": "contol"}}, READY, "ok")
+
+    turn = await ask(
+        "indicadores del centro de contol de ayer", stub_seats.models, settings, registry
+    )
+
+    assert turn.result.status == RunStatus.COMPLETED
+    assert registry.get(CENTRO).calls == [{}]
+
+
 async def test_candidate_tools_ask_which_query_with_ready_questions(stub_seats, settings):
     stub_seats.decide({"tool": None, "candidates": [COLA, CENTRO], "args": {}})
 

@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import ValidationError
 
 from miot_harness.events import HarnessEventType, make_event
+from miot_harness.language.words import words
 from miot_harness.models.seat_protocol import FilterDecision, parse_reply
 from miot_harness.models.usage import ModelCallError, ModelReply
 from miot_harness.nexo.agents.calls import seat_call
@@ -155,6 +156,13 @@ def _without_tool(
     return ask_for_tool(question, ranked, {}) if ranked else None
 
 
+def _names_a_tool(item: UnresolvedValue, vocabulary: DomainVocabulary) -> bool:
+    """A value made of the tools' own words ("contol" from "centro de contol") is a model
+    reading the query's name as a filter, not a name the user gave."""
+    found = words(item.text)
+    return bool(found) and all(vocabulary.is_domain_word(word) for word in found)
+
+
 def _off_topic(state: NexoState, reading: _Reading) -> bool:
     """A new question naming only things the catalogue lacks, near none of its values, with
     no word of the operation ("¿quién ganó el partido de Colo-Colo?"): whatever tool a model
@@ -257,6 +265,9 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
             events,
         )
     resolved = resolve_args(decision.args, tool.input_model, values)
+    resolved.unresolved = [
+        item for item in resolved.unresolved if not _names_a_tool(item, vocabulary)
+    ]
     if not resolved.unresolved and _off_topic(state, reading):
         failure = NexoFailure(kind="out_of_scope", message=OUT_OF_SCOPE_MESSAGE)
         return events.delta(failure=failure, next_action=None, turn_count=turn)
