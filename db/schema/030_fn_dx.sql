@@ -93,7 +93,7 @@ domain: centro_control
 layer: L2
 returns: json
 side_effects: none
-keywords: resumen, kpi, centro de control, indicadores, cumplimiento, estado de la operación
+keywords: resumen, kpi, centro de control, indicadores, cumplimiento, estado de la operación, panorama, métricas, dashboard, overview, summary
 enum.p_fecha_tipo: creacion|compromiso|entrega|eta
 enum.p_estado: pendiente|en_transito|en_reparto|entregado|fallido|cancelado
 enum.p_canal: ecommerce|retail|marketplace
@@ -215,7 +215,7 @@ domain: dimensionamiento
 layer: L3
 returns: table
 side_effects: none
-keywords: dimensionamiento, capacidad, conductores, carga, flota, brecha, volumen por centro
+keywords: dimensionamiento, capacidad, conductores, carga, flota, brecha, volumen por centro, dotación, choferes, faltan conductores, drivers, capacity, staffing
 enum.p_fecha_tipo: creacion|compromiso|entrega|eta
 enum.p_estado: pendiente|en_transito|en_reparto|entregado|fallido|cancelado
 enum.p_canal: ecommerce|retail|marketplace
@@ -429,7 +429,7 @@ domain: transportistas
 layer: L3
 returns: table
 side_effects: none
-keywords: rendimiento, transportista, carrier, cumplimiento, a tiempo, fallidos, pod faltante, ranking
+keywords: rendimiento, transportista, carrier, cumplimiento, a tiempo, fallidos, pod faltante, ranking, desempeño, courier, performance, on time
 enum.p_fecha_tipo: creacion|compromiso|entrega|eta
 enum.p_estado: pendiente|en_transito|en_reparto|entregado|fallido|cancelado
 enum.p_canal: ecommerce|retail|marketplace
@@ -516,7 +516,7 @@ domain: servicio
 layer: L1
 returns: json
 side_effects: none
-keywords: detalle, servicio, código, seguimiento, tramos, pod, eventos, historia, SV-
+keywords: detalle, servicio, código, seguimiento, tramos, pod, eventos, historia, SV-, pedido, trazabilidad, tracking
 @end
 Detalle de un servicio por su código (formato SV-0000001): datos del servicio, tramos (proc_inst), POD y eventos del flujo. "servicio" es null cuando el código no existe.';
 
@@ -550,6 +550,6 @@ domain: catalogo
 layer: L1
 returns: json
 side_effects: none
-keywords: catálogo, valores válidos, filtros, regiones, comunas, clientes, transportistas, centros
+keywords: catálogo, valores válidos, filtros, regiones, comunas, clientes, transportistas, centros, opciones, catalog, valid values
 @end
 Catálogo de valores válidos para los filtros: clientes, canales, tipos de servicio, prioridades, centros, transportistas, estados, clasificaciones de ETA, regiones (con código y alias) y comunas (con su región).';
