@@ -78,7 +78,7 @@ class RunSpans:
 
     def __init__(self, tracer: Tracer, *, capture_content: bool = False) -> None:
         self._tracer = tracer
-        self._capture = capture_content
+        self.capture_content = capture_content
         self._runs: dict[str, _RunTrace] = {}
 
     def __call__(self, event: HarnessEvent) -> None:
@@ -125,7 +125,7 @@ class RunSpans:
             gen_ai.GEN_AI_CONVERSATION_ID: thread_id,
             TENANT_ID: str(payload.get("tenant_id") or ""),
         }
-        if self._capture and payload.get("message"):
+        if self.capture_content and payload.get("message"):
             attributes[QUESTION] = str(payload["message"])
         at = _ns(event.ts)
         # The current context is the run task's: it holds the caller's span when a request
@@ -166,7 +166,7 @@ class RunSpans:
             gen_ai.GEN_AI_TOOL_NAME: tool,
             gen_ai.GEN_AI_AGENT_NAME: event.agent or "unknown",
         }
-        if self._capture and "args" in event.payload:
+        if self.capture_content and "args" in event.payload:
             arguments = json.dumps(event.payload["args"], ensure_ascii=False, default=str)
             attributes[gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS] = arguments
         span = self._tracer.start_span(
@@ -214,7 +214,7 @@ class RunSpans:
 
     def _error_status(self, error_type: str, message: str) -> Status:
         """An error status: the message is content (it may quote the question), the type is not."""
-        return Status(StatusCode.ERROR, message if self._capture and message else error_type)
+        return Status(StatusCode.ERROR, message if self.capture_content and message else error_type)
 
 
 def _tool_result(payload: dict[str, Any]) -> dict[str, Any]:
