@@ -197,3 +197,16 @@ def test_a_typo_of_a_tools_word_points_to_that_tool(vocabulary):
     assert vocabulary.ranked_tools("rendimeinto de la semana")[0] == (
         "coordinador_rendimiento_transportista"
     )
+
+
+def test_a_correction_may_name_a_value_of_another_filter(vocabulary):
+    question = "¿cuántos atrasados tiene Starken en Temuco?"
+    asked = ask_for_value(
+        question, "coordinador_conteo_servicios", {"eta_clasificacion": "atrasado"},
+        unresolved_names(find_names(question, vocabulary.is_domain_word), VALUES, question),
+    )  # fmt: skip
+
+    resumed = resume(asked, "perdón, quise decir Ruta Sur", VALUES)
+
+    assert resumed is not None
+    assert resumed.args == {"eta_clasificacion": "atrasado", "transportista": "Ruta Sur"}

@@ -215,24 +215,35 @@ def resume(pending: PendingClarification, message: str, values: dict[str, Any]) 
             tool=pending.option_tools[index], args=pending.args, question=pending.question
         )
     first = pending.unresolved[0]
+    target = first.filter
     if index is not None and index < len(pending.option_values):
         value = pending.option_values[index]
     elif len(message.split()) <= MAX_CORRECTION_WORDS:
-        table = catalogue_spellings(first.filter, values) or {}
-        value = _named_value(message, table)
-        if value is None:
+        corrected = _corrected_value(message, first.filter, values)
+        if corrected is None:
             return None
+        target, value = corrected
     else:
         return None  # a longer message is a new question, planned as such
     args = dict(pending.args)
     if value is not None:
-        args[first.filter] = value
+        args[target] = value
     question = (
         _replace(pending.question, first.text, value) if value is not None else pending.question
     )
     if len(pending.unresolved) > 1 or pending.tool is None:
         return Resumed(tool=None, args=args, question=question)
     return Resumed(tool=pending.tool, args=args, question=question)
+
+
+def _corrected_value(message: str, asked: str, values: dict[str, Any]) -> tuple[str, str] | None:
+    """The filter and value a correction names: of the filter asked about first, else of
+    any ("quise decir Ruta Sur" after a guess that the name was a client's)."""
+    for name in dict.fromkeys([asked, *NAME_FILTERS]):
+        value = _named_value(message, catalogue_spellings(name, values) or {})
+        if value is not None:
+            return name, value
+    return None
 
 
 def _chosen_option(pending: PendingClarification, message: str) -> int | None:
