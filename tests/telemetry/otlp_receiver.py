@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -127,3 +128,15 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
         receiver._server.shutdown()
         receiver._server.server_close()
         thread.join()
+
+
+def main() -> None:
+    """Serve in a process of its own: print the endpoint, then the span count once stdin closes."""
+    with otlp_receiver() as receiver:
+        print(receiver.endpoint, flush=True)
+        sys.stdin.read()
+        print(len(receiver.spans), flush=True)
+
+
+if __name__ == "__main__":
+    main()
