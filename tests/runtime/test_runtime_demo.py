@@ -117,3 +117,30 @@ async def test_thread_follow_up_continues_the_thread(runtime: HarnessRuntime) ->
     assert follow.artifacts["nexo_plan"]["steps"][0]["tool"] == "coordinador_cola_critica"
     runs = await runtime.store.list_thread(first.thread_id, "mintral")
     assert [r.run_id for r in runs] == [first.run_id, follow.run_id]
+
+
+async def test_a_clarification_and_its_option_complete_the_question_over_the_demo_database(
+    runtime: HarnessRuntime,
+) -> None:
+    asked = await _ask(
+        runtime, "¿Transportes Pepito tiene servicios atrasados en la RM?", thread_id="pepito"
+    )
+    assert asked.status is RunStatus.NEEDS_INPUT, asked.answer
+    assert not any(e.type is HarnessEventType.TOOL_STARTED for e in asked.events)
+    assert asked.events[-1].payload["status"] == "needs_input"
+    clarification = asked.artifacts["clarification"]
+    [unresolved] = clarification["unresolved"]
+    assert unresolved["filter"] == "transportista"
+    assert unresolved["suggestions"][0] == "TransRápido"
+    assert "«Transportes Pepito»" in asked.answer
+    stored = await runtime.store.get(asked.run_id, "mintral")
+    assert stored is not None and stored.status is RunStatus.NEEDS_INPUT
+
+    option = clarification["options"][0]
+    done = await _ask(runtime, option["message"], thread_id="pepito")
+
+    assert done.status is RunStatus.COMPLETED, done.answer
+    [step] = done.artifacts["nexo_plan"]["steps"]
+    assert step["args"]["transportista"] == "TransRápido"
+    assert step["args"]["region"] == "Metropolitana"
+    assert step["args"]["eta_clasificacion"] == "atrasado"
