@@ -149,12 +149,13 @@ def _ordinary(word: str) -> bool:
     return word in REQUEST_WORDS or _is_reserved(word) or is_common_word(word)
 
 
-def _may_name(word: str, capital: bool) -> bool:
+def _may_name(word: str, written: str) -> bool:
     """A word after a filter's label that may be a name ("Pepito", "barnechea"): capitalised
-    or no ordinary word, and never a number, a function word or a word of the operation."""
+    or no ordinary word as written (accents kept: "movió" is a word, "movio" is not), and
+    never a number, a function word or a word of the operation."""
     if word.isdigit() or _is_reserved(word) or word in REQUEST_WORDS or term(word) is None:
         return False
-    return capital or not is_common_word(word)
+    return written[:1].isupper() or not is_common_word(written)
 
 
 def _cued_names(
@@ -168,6 +169,9 @@ def _cued_names(
     `is_known` knows (the tools' own: "centro de control") are no name."""
     used = extraction.used
     spans = list(_WORD.finditer(question.replace("_", " ")))
+    if len(spans) != len(cased):
+        return
+    written = [span.group() for span in spans]
     for i, (word, _) in enumerate(cased):
         argument = next((a for a in _NAMED_LABELS if word in _LABELS[a]), None)
         if argument is None or i in used or argument in extraction.args:
@@ -177,16 +181,16 @@ def _cued_names(
             start += 1
         end = start
         while end < len(cased) and end - start < _MAX_NAME_WORDS and end not in used:
-            name_word, capital = cased[end]
+            name_word = cased[end][0]
             leads = name_word in _CONNECTORS and end + 1 < len(cased)
-            if leads and end == start and _may_name(*cased[end + 1]):
+            if leads and end == start and _may_name(cased[end + 1][0], written[end + 1]):
                 end += 1
                 continue
-            if not _may_name(name_word, capital):
+            if not _may_name(name_word, written[end]):
                 break
             end += 1
         named = [w for w, _ in cased[start:end] if w not in _CONNECTORS]
-        if not named or all(is_known(w) for w in named) or len(spans) != len(cased):
+        if not named or all(is_known(w) for w in named):
             continue
         if cased[end - 1][0] not in _CONNECTORS:
             extraction.args[argument] = question[spans[start].start() : spans[end - 1].end()]

@@ -5,8 +5,10 @@ and alone when nothing in it does."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from langchain_core.messages import HumanMessage
 
 from miot_harness.language.dates import resolve_dates
 from miot_harness.language.normalise import fold
@@ -15,7 +17,7 @@ from miot_harness.language.terms import terms
 from miot_harness.language.words import is_common_word
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.ordering import order_for_tool
-from miot_harness.models.offline.prompt import SeatPrompt
+from miot_harness.models.offline.prompt import SeatPrompt, message_text
 from miot_harness.models.offline.ranking import (
     BREAKDOWN,
     LISTING,
@@ -275,10 +277,13 @@ def _grouping_width(tool: ToolSpec) -> int:
     return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
 
 
-def _vague(best: ToolScore, ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
+def _vague(
+    best: ToolScore, ranked: list[ToolScore], found: QuestionFilters, tools: list[ToolSpec]
+) -> list[str]:
     """The tools a question's single word of the operation points to about equally, when
     nothing else (a second word, a "por …" or list cue, a filter of the operation) tells
-    them apart; empty when the question is clear."""
+    them apart; empty when the question is clear. Tools that return a column of that word
+    ("conductor") point to it too, though their descriptions do not say it."""
     cues = [t for t in best.matched if t.startswith(BREAKDOWN) or t == LISTING]
     if found.names:
         return []
@@ -287,9 +292,16 @@ def _vague(best: ToolScore, ranked: list[ToolScore], found: QuestionFilters) -> 
         return []
     (word,) = content
     sharing = [s for s in ranked if word in s.matched and s.score > 0]
-    if len(sharing) < 2 or sharing[1].score * VAGUE_DOMINANCE < best.score:
-        return []
-    return [s.name for s in sharing[:MAX_CANDIDATES]]
+    if len(sharing) >= 2:
+        if sharing[1].score * VAGUE_DOMINANCE < best.score:
+            return []
+        return [s.name for s in sharing[:MAX_CANDIDATES]]
+    returning = [
+        t.name
+        for t in tools
+        if t.name != best.name and any(word in terms(c) for c in t.output_columns)
+    ]
+    return [best.name, *returning][:MAX_CANDIDATES] if returning else []
 
 
 def _paged(
@@ -325,6 +337,8 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
     ranked = index.rank(prompt.question, neutral)
     best = wanted[0] if wanted else ranked[0] if ranked else None
+    if not isinstance(previous, dict) and not wanted:
+        previous = _earlier_plan(prompt)
     is_follow_up = isinstance(previous, dict) and previous.get("tool") in by_name
     if is_follow_up and (
         found.paging.asked
@@ -352,7 +366,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
             )
         best = next(s for s in ranked if s.name == tied[0])
-    elif len(wanted) == 1 and (vague := _vague(best, ranked, found)):
+    elif len(wanted) == 1 and (vague := _vague(best, ranked, found, tools)):
         return FilterDecision(
             tool=None,
             candidates=vague,
@@ -366,6 +380,16 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
         order_by=order_for_tool(prompt.question, best.name, prompt.json_section(SECTION_TOOLS)),
         rationale=_rationale(best, "Mejor herramienta"),
     )
+
+
+def _earlier_plan(prompt: SeatPrompt) -> dict[str, Any] | None:
+    """The plan of the thread's earlier question when no plan was kept (it was asked back
+    about, or it failed): a follow-up such as "solo Temuco" still completes it."""
+    earlier = [m for m in prompt.history if isinstance(m, HumanMessage)]
+    if not earlier:
+        return None
+    base = decide(replace(prompt, history=(), question=message_text(earlier[-1])))
+    return {"tool": base.tool, "args": base.args} if base.tool else None
 
 
 def _follow_up(
