@@ -13,6 +13,7 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from psycopg.conninfo import conninfo_to_dict
 
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.events import HarnessEvent, HarnessEventType, RunEmitter
@@ -194,6 +195,8 @@ async def test_a_failed_tool_sets_the_error_status_on_its_span(
         with psycopg.connect(demo_db_clone.superuser_dsn, autocommit=True) as conn:
             conn.execute("ALTER TABLE nexo.snap_servicio RENAME TO snap_servicio_fuera")
         record, spans = await traced_run(runtime, memory_provider)
+        memory_provider[1].clear()
+        captured, captured_spans = await traced_run(runtime, memory_provider, capture_content=True)
 
     [failed] = events_of(record, HarnessEventType.TOOL_FAILED)
     root = assert_one_tree(spans)
@@ -208,4 +211,12 @@ async def test_a_failed_tool_sets_the_error_status_on_its_span(
     # The failure reason is free text: only its kind leaves without the flag.
     assert root.attributes["error.type"] == "failed"
     assert record.events[-1].payload["reason"] not in every_text(spans)
+    assert failed.payload["message"] not in every_text(spans)
     assert QUESTION not in every_text(spans)
+
+    [captured_failure] = events_of(captured, HarnessEventType.TOOL_FAILED)
+    captured_tool = only(captured_spans, f"execute_tool {captured_failure.payload['tool']}")
+    assert captured_tool.status.description == captured_failure.payload["message"]
+    assert only(captured_spans, ROOT).status.description == captured.events[-1].payload["reason"]
+    password = conninfo_to_dict(demo_db_clone.harness_dsn)["password"]
+    assert password and password not in every_text(captured_spans)
