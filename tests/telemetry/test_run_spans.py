@@ -57,6 +57,7 @@ async def traced_run(
     record = await runtime.supervisor.run(
         UserRequest(message=message), tenant_id=tenant, user_id="ana", emitter=emitter
     )
+    assert spans.open_runs == 0, "the run's trace is closed and forgotten"
     return record, list(exporter.get_finished_spans())
 
 
@@ -220,3 +221,18 @@ async def test_a_failed_tool_sets_the_error_status_on_its_span(
     assert only(captured_spans, ROOT).status.description == captured.events[-1].payload["reason"]
     password = conninfo_to_dict(demo_db_clone.harness_dsn)["password"]
     assert password and password not in every_text(captured_spans)
+
+
+def test_a_malformed_event_is_skipped_and_the_run_still_ends(
+    memory_provider: Memory, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider, exporter = memory_provider
+    spans = RunSpans(provider.get_tracer("test"))
+    emitter = RunEmitter("r1", subscribers=[spans])
+    emitter.emit(HarnessEventType.RUN_STARTED, "supervisor", thread_id="t1", tenant_id="mintral")
+    emitter.emit(HarnessEventType.AGENT_TURN, "analyst", model="m", input_tokens="many")
+    emitter.emit(HarnessEventType.RUN_COMPLETED, "supervisor", status="completed")
+
+    assert [span.name for span in exporter.get_finished_spans()] == [ROOT]
+    assert spans.open_runs == 0
+    assert "span export skipped agent.turn of run r1" in caplog.text

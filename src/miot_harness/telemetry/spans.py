@@ -9,6 +9,7 @@ arguments, error messages) is set only with `capture_content`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from opentelemetry.semconv.attributes import error_attributes as error
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from miot_harness.events import HarnessEvent, HarnessEventType
+
+log = logging.getLogger(__name__)
 
 ROOT_SPAN = "miot_harness.run"
 CHAT = gen_ai.GenAiOperationNameValues.CHAT.value
@@ -81,7 +84,19 @@ class RunSpans:
         self.capture_content = capture_content
         self._runs: dict[str, _RunTrace] = {}
 
+    @property
+    def open_runs(self) -> int:
+        """Runs started and not yet ended (each holds its open spans)."""
+        return len(self._runs)
+
     def __call__(self, event: HarnessEvent) -> None:
+        # Subscribers run inside the run: a trace that cannot be built must not fail it.
+        try:
+            self._observe(event)
+        except Exception:
+            log.exception("span export skipped %s of run %s", event.type.value, event.run_id)
+
+    def _observe(self, event: HarnessEvent) -> None:
         if event.type is HarnessEventType.RUN_STARTED:
             self._start(event)
             return
