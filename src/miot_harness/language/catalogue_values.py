@@ -46,7 +46,7 @@ _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
         "retrasada", "retrasadas", "con atraso", "con retraso", "demorados", "late", "delayed",
     ),
     ("eta_clasificacion", "a_tiempo"): ("a tiempo", "on time"),
-    ("eta_clasificacion", "sin_eta"): ("sin eta", "without eta"),
+    ("eta_clasificacion", "sin_eta"): ("sin eta", "without eta", "no eta", "sin hora estimada"),
     ("estado", "entregado"): ("entregamos", "entregaron", "se entrego", "delivered"),
     ("estado", "fallido"): ("fallaron", "failed"),
     ("estado", "cancelado"): ("cancelaron", "cancelled", "canceled"),

@@ -47,6 +47,9 @@ _DATE_ARGS = ("fecha_desde", "fecha_hasta", "fecha_tipo")
 MAX_CANDIDATES = 3
 CANDIDATE_MIN_SCORE = 0.5
 CANDIDATE_MIN_COVERAGE = 0.2
+# The one tool a question's words point to is taken despite this many words no tool knows
+# (slang, a stray word); more ("¿cuánto gana un conductor en Chile?") is another subject.
+MAX_STRANGERS = 1
 # Two fitting tools this close (second / best score), the second matching every term the
 # best matches, are asked about, not guessed between.
 TIE_RATIO = 0.9
@@ -347,9 +350,15 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
         return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
         candidates = _preferred(_candidates(ranked, found), found, prompt.question, by_name)
-        if len(candidates) == 1:
+        strangers = [
+            t
+            for t in index.question_terms(prompt.question)
+            if t not in neutral and not index.knows(t)
+        ]
+        if len(candidates) == 1 and len(strangers) <= MAX_STRANGERS:
             best = next(s for s in ranked if s.name == candidates[0])
         else:
+            candidates = candidates if len(candidates) > 1 else []
             return FilterDecision(
                 tool=None,
                 candidates=candidates,
