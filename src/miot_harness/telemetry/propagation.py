@@ -35,6 +35,7 @@ class TraceContextMiddleware:
         if not carrier:
             await self.app(scope, receive, send)
             return
+        # The OpenTelemetry API (not the SDK) comes with FastAPI itself.
         from opentelemetry import context, propagate
 
         token = context.attach(propagate.extract(carrier))
