@@ -38,6 +38,8 @@ def decide(question: str, **kwargs) -> FilterDecision:
         ("ranking de transportistas por fallidos", "rendimiento_transportista"),
         ("¿qué transportistas hay?", "catalogo"),
         ("¿cuáles servicios están atrasados en Maipú?", "cola_critica"),
+        # a capitalised word of the tools ("KPIs") is no name: the first clause leads
+        ("Dame los KPIs de hoy y la cola crítica", "centro_control"),
         # a list of one filter's values is one distribution, not one ask per value
         ("porcentaje en riesgo, atrasados y a tiempo en el CD Pudahuel", "eta_distribucion"),
     ],

@@ -154,13 +154,17 @@ def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> li
     return by_clause
 
 
-def _names(question: str) -> str:
-    """Capitalised words that are not ordinary ones ("Pepito"): names the harness checks
-    against the catalogue, so they never count against a tool."""
+def _names(question: str, index: ToolIndex) -> str:
+    """Capitalised words that are neither ordinary ones nor the tools' own ("Pepito", not
+    "KPIs"): names the harness checks against the catalogue, so they never count against a
+    tool."""
     return " ".join(
         word
         for word in _NAME_WORD.findall(question)
-        if word[0].isupper() and not word.isupper() and not is_common_word(word)
+        if word[0].isupper()
+        and not word.isupper()
+        and not is_common_word(word)
+        and not any(index.knows(t) for t in terms(word))
     )
 
 
@@ -171,7 +175,7 @@ def question_filters(prompt: SeatPrompt) -> QuestionFilters:
     args: dict[str, Any] = dict(extraction.args)
     flags = read_flags(prompt.question)
     args.update(flags.args)
-    names = _names(prompt.question)
+    names = _names(prompt.question, index)
     consumed = [extraction.consumed(), flags.text, names]
     now = prompt.now
     if now is not None:
