@@ -36,6 +36,9 @@ def decide(question: str, **kwargs) -> FilterDecision:
         ("servicios atrasados desglosados por región", "torre_control"),
         ("¿cuántos conductores activos hay por centro?", "dimensionamiento"),
         ("ranking de transportistas por fallidos", "rendimiento_transportista"),
+        ("dame el top 3 de transportistas con más atrasos", "rendimiento_transportista"),
+        ("¿qué centro tiene más brecha?", "dimensionamiento"),
+        ("oye cachai cuántos atrasos hay en la RM", "conteo_servicios"),
         ("¿qué transportistas hay?", "catalogo"),
         ("¿cuáles servicios están atrasados en Maipú?", "cola_critica"),
         # a capitalised word of the tools ("KPIs") is no name: the first clause leads

@@ -44,11 +44,12 @@ _VALUE_PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("eta_clasificacion", "atrasado"): (
         "atrasado", "atrasados", "atrasada", "atrasadas", "retrasado", "retrasados",
         "retrasada", "retrasadas", "con atraso", "con retraso", "demorados", "late", "delayed",
+        "atrasos", "retrasos", "con demora",
     ),
     ("eta_clasificacion", "a_tiempo"): ("a tiempo", "on time"),
     ("eta_clasificacion", "sin_eta"): ("sin eta", "without eta", "no eta", "sin hora estimada"),
     ("estado", "entregado"): ("entregamos", "entregaron", "se entrego", "delivered"),
-    ("estado", "fallido"): ("fallaron", "failed"),
+    ("estado", "fallido"): ("fallaron", "failed", "fail"),
     ("estado", "cancelado"): ("cancelaron", "cancelled", "canceled"),
     ("estado", "pendiente"): ("pending",),
     ("estado", "en_transito"): ("in transit", "en camino"),

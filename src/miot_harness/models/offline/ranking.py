@@ -65,6 +65,14 @@ _BREAKDOWN_CUE = re.compile(
     r"split\s+by|broken\s+down\s+by|ranking\s+de|ranking\s+por)\s+"
     r"(?:el\s+|la\s+|los\s+|las\s+|the\s+)?([a-z0-9]+)"
 )
+# A ranking of some kind of thing is a breakdown by it ("top 3 de transportistas", "el
+# centro con más brecha", "which carrier has the most").
+_RANKED = r"(?:mas|menos|mayor|menor|peor|mejor|most|least|fewest|worst|best|highest|lowest)"
+_RANKING_CUE = re.compile(
+    r"\b(?:top\s*\d*|ranking|peores|mejores|worst|best)\s+(?:\d+\s+)?(?:de\s+|of\s+)?"
+    r"(?:los\s+|las\s+|the\s+)?([a-z]+)"
+    rf"|\b([a-z]+)\s+(?:con|with|que\s+[a-z]+|has|had|have)\s+(?:el\s+|la\s+|the\s+)?{_RANKED}\b"
+)
 _DESCRIPTION_BREAKDOWN = re.compile(r"\bpor\s+([a-z]+)(?:\s+de\s+[a-z]+)?(?:\s+y\s+([a-z]+))?")
 _LISTING_CUE = re.compile(
     r"\b(?:cuales|which|lista|listado|listame|listar|list|muestrame|mostrar|show|"
@@ -124,7 +132,9 @@ def shape_terms(tool: ToolSpec) -> set[str]:
 def question_shapes(question: str) -> set[str]:
     """The shape terms a question's cues ask for (by what, or a list)."""
     text = plain_text(question)
-    shapes = {t for m in _BREAKDOWN_CUE.finditer(text) if (t := _breakdown_term(m.group(1)))}
+    said = [m.group(1) for m in _BREAKDOWN_CUE.finditer(text)]
+    said += [w for m in _RANKING_CUE.finditer(text) for w in m.groups() if w]
+    shapes = {t for word in said if (t := _breakdown_term(word))}
     if _LISTING_CUE.search(text):
         shapes.add(LISTING)
     if _COUNT_TERM in terms(question):
