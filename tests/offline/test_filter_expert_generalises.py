@@ -98,7 +98,8 @@ def test_the_tools_own_words_after_a_label_are_no_name():
 
 
 @pytest.mark.parametrize(
-    "question", ["¿cómo andan los transportistas?", "revisa las entregas", "POD"]
+    "question",
+    ["¿cómo andan los transportistas?", "revisa las entregas", "POD", "¿cuántos llevamos hoy?"],
 )
 def test_a_vague_question_names_candidates(question):
     decision = decide(question)

@@ -285,7 +285,7 @@ def _grouping_width(tool: ToolSpec) -> int:
 
 
 def _vague(
-    best: ToolScore, ranked: list[ToolScore], found: QuestionFilters, tools: list[ToolSpec]
+    best: ToolScore, plain: list[ToolScore], found: QuestionFilters, tools: list[ToolSpec]
 ) -> list[str]:
     """The tools a question's single word of the operation points to about equally, when
     nothing else (a second word, a "por …" or list cue, a filter of the operation) tells
@@ -298,9 +298,10 @@ def _vague(
     if cues or len(content) != 1 or _DOMAIN_FILTERS & set(found.args):
         return []
     (word,) = content
-    sharing = [s for s in ranked if word in s.matched and s.score > 0]
+    # By the words alone: a count cue's own shape term must not make its tool look clear.
+    sharing = [s for s in plain if word in s.matched and s.score > 0]
     if len(sharing) >= 2:
-        if sharing[1].score * VAGUE_DOMINANCE < best.score:
+        if sharing[1].score * VAGUE_DOMINANCE < sharing[0].score:
             return []
         return [s.name for s in sharing[:MAX_CANDIDATES]]
     returning = [
@@ -379,7 +380,9 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
             )
         best = next(s for s in ranked if s.name == tied[0])
-    elif len(wanted) == 1 and (vague := _vague(best, ranked, found, tools)):
+    elif len(wanted) == 1 and (
+        vague := _vague(best, index.rank(prompt.question, neutral, shapes=False), found, tools)
+    ):
         return FilterDecision(
             tool=None,
             candidates=vague,

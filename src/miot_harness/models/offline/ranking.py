@@ -202,19 +202,24 @@ class ToolIndex:
         """Whether any tool's text has this term."""
         return word in self._idf
 
-    def question_terms(self, question: str) -> list[str]:
-        """The question's terms, typos corrected, then the shape terms some tool has (a
-        count cue only when no breakdown is asked: "cuántos … por centro" is a breakdown)."""
+    def question_terms(self, question: str, shapes: bool = True) -> list[str]:
+        """The question's terms, typos corrected, then (with `shapes`) the shape terms some
+        tool has (a count cue only when no breakdown is asked: "cuántos … por centro")."""
         found = list(corrected_terms(question, self.speller.correct))
-        shapes = {s for s in question_shapes(question) if s in self._idf}
-        if any(s.startswith(BREAKDOWN) for s in shapes):
-            shapes.discard(COUNT)
-        found.extend(sorted(shapes))
+        if not shapes:
+            return list(dict.fromkeys(found))
+        asked = {s for s in question_shapes(question) if s in self._idf}
+        if any(s.startswith(BREAKDOWN) for s in asked):
+            asked.discard(COUNT)
+        found.extend(sorted(asked))
         return list(dict.fromkeys(found))
 
-    def rank(self, question: str, neutral: frozenset[str] = frozenset()) -> list[ToolScore]:
-        """Every tool's score, best first; `neutral` terms (filter values) never count against."""
-        query = self.question_terms(question)
+    def rank(
+        self, question: str, neutral: frozenset[str] = frozenset(), shapes: bool = True
+    ) -> list[ToolScore]:
+        """Every tool's score, best first; `neutral` terms (filter values) never count against;
+        without `shapes`, by the question's words alone."""
+        query = self.question_terms(question, shapes)
         words = [t for t in query if not t.startswith(SHAPE_MARK)]
         weights = {t: self._idf.get(t, UNKNOWN_WEIGHT) for t in words}
         informative = sum(w for t, w in weights.items() if t not in neutral)
