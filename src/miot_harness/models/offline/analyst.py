@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from miot_harness.language.terms import terms
 from miot_harness.models.offline.evidence import read_evidence
-from miot_harness.models.offline.filter_expert import clause_tools, plan_tools, question_filters
+from miot_harness.models.offline.filter_expert import clause_tools, plan_tools
 from miot_harness.models.offline.prompt import SeatPrompt
+from miot_harness.models.offline.question_filters import question_filters
 from miot_harness.models.seat_protocol import AnalystVerdict
 
 

@@ -5,28 +5,26 @@ and alone when nothing in it does."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from miot_harness.language.dates import resolve_dates
 from miot_harness.language.normalise import fold
-from miot_harness.language.question_flags import Paging, read_flags
+from miot_harness.language.question_flags import Paging
 from miot_harness.language.terms import terms
-from miot_harness.language.words import is_common_word
+from miot_harness.models.offline.asking import (
+    MAX_STRANGERS,
+    candidates,
+    preferred,
+    tied,
+    vague,
+)
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.ordering import order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt, message_text
-from miot_harness.models.offline.ranking import (
-    BREAKDOWN,
-    LISTING,
-    MIN_COVERAGE,
-    ToolIndex,
-    ToolScore,
-    question_shapes,
-    shape_terms,
-)
+from miot_harness.models.offline.question_filters import question_filters
+from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
 from miot_harness.models.seat_protocol import (
     SECTION_PLAN,
     SECTION_PREVIOUS_PLAN,
@@ -43,39 +41,7 @@ _FOLLOW_UP = re.compile(
     r"^\W*(?:y|e|ahora|lo mismo|igual|solo|pero|tambien|and|what about|now|same)\b"
 )
 _DATE_ARGS = ("fecha_desde", "fecha_hasta", "fecha_tipo")
-# No tool fits, but these tools speak of what was asked: the harness asks which one.
-MAX_CANDIDATES = 3
-CANDIDATE_MIN_SCORE = 0.5
-CANDIDATE_MIN_COVERAGE = 0.2
-# The one tool a question's words point to is taken despite this many words no tool knows
-# (slang, a stray word); more ("¿cuánto gana un conductor en Chile?") is another subject.
-MAX_STRANGERS = 1
-# Two fitting tools this close (second / best score), the second matching every term the
-# best matches, are asked about, not guessed between.
-TIE_RATIO = 0.9
-# A question whose one word of the operation several tools share ("¿cómo andan los
-# transportistas?") is vague unless the best tool scores this many times the next.
-VAGUE_DOMINANCE = 1.6
-# Filters that name the operation itself (a date or a place alone does not).
-_DOMAIN_FILTERS = frozenset(
-    {"cliente", "transportista", "centro", "canal", "tipo_servicio", "estado", "prioridad",
-     "eta_clasificacion", "es_critico", "codigo", "patente", "conductor"}
-)  # fmt: skip
-_NAME_WORD = re.compile(r"[^\W\d_]+")
 _PAGE_ARGS = ("limit", "offset")
-_ANY_TOOL_ARGS = frozenset({*_PAGE_ARGS, *_DATE_ARGS})
-
-
-@dataclass(frozen=True)
-class QuestionFilters:
-    """Every filter the question states, the terms they used up, and any paging."""
-
-    args: dict[str, Any]
-    neutral: frozenset[str]
-    paging: Paging
-    enumerates: bool = False
-    # Capitalised words that are no ordinary words: names the harness checks itself.
-    names: str = ""
 
 
 def requested_tools(
@@ -154,39 +120,6 @@ def clause_tools(question: str, index: ToolIndex, neutral: frozenset[str]) -> li
     return by_clause
 
 
-def _names(question: str, index: ToolIndex) -> str:
-    """Capitalised words that are neither ordinary ones nor the tools' own ("Pepito", not
-    "KPIs"): names the harness checks against the catalogue, so they never count against a
-    tool."""
-    return " ".join(
-        word
-        for word in _NAME_WORD.findall(question)
-        if word[0].isupper()
-        and not word.isupper()
-        and not is_common_word(word)
-        and not any(index.knows(t) for t in terms(word))
-    )
-
-
-def question_filters(prompt: SeatPrompt) -> QuestionFilters:
-    """Every filter the question states, the terms those filters used up, and its paging."""
-    _, index = prompt.tools
-    extraction = prompt.matcher.match(prompt.question, index.speller.knows)
-    args: dict[str, Any] = dict(extraction.args)
-    flags = read_flags(prompt.question)
-    args.update(flags.args)
-    names = _names(prompt.question, index)
-    consumed = [extraction.consumed(), flags.text, names]
-    now = prompt.now
-    if now is not None:
-        dates = resolve_dates(prompt.question, now.date())
-        args.update(dates.as_args())
-        folded = fold(prompt.question)  # same length as the text the spans index
-        consumed.extend(folded[start:end] for start, end in dates.spans)
-    neutral = frozenset(terms(" ".join(consumed)))
-    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names)
-
-
 def _accepted(tool: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
     """Only arguments the tool takes, and enum arguments only with an allowed value."""
     kept = {}
@@ -222,94 +155,6 @@ def plan_tools(prompt: SeatPrompt) -> list[str]:
 def _rationale(score: ToolScore, how: str) -> str:
     words = ", ".join(score.matched) or "sin términos"
     return f"{how}: coincide con {words} (puntaje {score.score:.2f})"
-
-
-def _candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
-    """Tools the question's own words point to, when no tool fits: asked, not guessed.
-
-    A date or a place alone points nowhere; a word of a tool, or a filter that names the
-    operation (a client, a carrier, a state, a code), does. A name nothing matched is asked
-    about first, by the harness, so it gets no candidates.
-    """
-    if found.names:
-        return []
-    speaks = [s for s in ranked if s.score > 0 and any(t not in found.neutral for t in s.matched)]
-    if speaks:
-        best = speaks[0]
-        if best.score < CANDIDATE_MIN_SCORE or best.coverage < CANDIDATE_MIN_COVERAGE:
-            return []
-        near = [s for s in speaks if s.score >= best.score * CANDIDATE_MIN_SCORE]
-        return [s.name for s in near[:MAX_CANDIDATES]]
-    if _DOMAIN_FILTERS & set(found.args):
-        return [s.name for s in ranked if s.score > 0][:MAX_CANDIDATES]
-    return []
-
-
-def _tied(ranked: list[ToolScore], best: ToolScore) -> list[str]:
-    """The best tool and any other that fits about as well on the same words, best first."""
-    tied = [
-        s
-        for s in ranked
-        if s.name != best.name
-        and s.fits
-        and s.score >= best.score * TIE_RATIO
-        and set(best.matched) <= set(s.matched)
-    ]
-    return [best.name, *(s.name for s in tied)][:MAX_CANDIDATES] if tied else []
-
-
-def _preferred(
-    names: list[str],
-    found: QuestionFilters,
-    question: str,
-    by_name: dict[str, ToolSpec],
-    by_shape: bool = False,
-) -> list[str]:
-    """Of tools that fit about equally, those that take every filter the question states,
-    and `by_shape`, unless it asks "por …", those grouped by the fewest filters ("% de
-    atrasados" is one distribution, not one per comuna)."""
-    stated = set(found.args) - _ANY_TOOL_ARGS
-    kept = [n for n in names if stated <= set(by_name[n].properties)] or names
-    breakdown = any(shape.startswith(BREAKDOWN) for shape in question_shapes(question))
-    if by_shape and kept and not breakdown:
-        narrowest = min(_grouping_width(by_name[n]) for n in kept)
-        kept = [n for n in kept if _grouping_width(by_name[n]) == narrowest]
-    return kept
-
-
-def _grouping_width(tool: ToolSpec) -> int:
-    """How many filters a tool's rows are grouped by (0: not a breakdown)."""
-    if tool.output_columns and "codigo" not in tool.output_columns:
-        return len(set(tool.output_columns) & set(tool.properties))
-    return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
-
-
-def _vague(
-    best: ToolScore, plain: list[ToolScore], found: QuestionFilters, tools: list[ToolSpec]
-) -> list[str]:
-    """The tools a question's single word of the operation points to about equally, when
-    nothing else (a second word, a "por …" or list cue, a filter of the operation) tells
-    them apart; empty when the question is clear. Tools that return a column of that word
-    ("conductor") point to it too, though their descriptions do not say it."""
-    cues = [t for t in best.matched if t.startswith(BREAKDOWN) or t == LISTING]
-    if found.names:
-        return []
-    content = {t for t in best.matched if t not in found.neutral and not t.startswith("·")}
-    if cues or len(content) != 1 or _DOMAIN_FILTERS & set(found.args):
-        return []
-    (word,) = content
-    # By the words alone: a count cue's own shape term must not make its tool look clear.
-    sharing = [s for s in plain if word in s.matched and s.score > 0]
-    if len(sharing) >= 2:
-        if sharing[1].score * VAGUE_DOMINANCE < sharing[0].score:
-            return []
-        return [s.name for s in sharing[:MAX_CANDIDATES]]
-    returning = [
-        t.name
-        for t in tools
-        if t.name != best.name and any(word in terms(c) for c in t.output_columns)
-    ]
-    return [best.name, *returning][:MAX_CANDIDATES] if returning else []
 
 
 def _paged(
@@ -354,38 +199,38 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     ):
         return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
-        candidates = _preferred(_candidates(ranked, found), found, prompt.question, by_name)
+        asked = preferred(candidates(ranked, found), found, prompt.question, by_name)
         strangers = [
             t
             for t in index.question_terms(prompt.question)
             if t not in neutral and not index.knows(t)
         ]
-        if len(candidates) == 1 and len(strangers) <= MAX_STRANGERS:
-            best = next(s for s in ranked if s.name == candidates[0])
+        if len(asked) == 1 and len(strangers) <= MAX_STRANGERS:
+            best = next(s for s in ranked if s.name == asked[0])
         else:
-            candidates = candidates if len(candidates) > 1 else []
+            asked = asked if len(asked) > 1 else []
             return FilterDecision(
                 tool=None,
-                candidates=candidates,
+                candidates=asked,
                 rationale="Varias herramientas podrían responder; hay que preguntar cuál"
-                if candidates
+                if asked
                 else "Ninguna herramienta del catálogo responde la pregunta",
             )
-    elif len(wanted) == 1 and (tied := _tied(ranked, best)):
-        tied = _preferred(tied, found, prompt.question, by_name, by_shape=True)
-        if len(tied) > 1:
+    elif len(wanted) == 1 and (near := tied(ranked, best)):
+        near = preferred(near, found, prompt.question, by_name, by_shape=True)
+        if len(near) > 1:
             return FilterDecision(
                 tool=None,
-                candidates=tied,
+                candidates=near,
                 rationale="Dos herramientas responden casi igual; hay que preguntar cuál",
             )
-        best = next(s for s in ranked if s.name == tied[0])
+        best = next(s for s in ranked if s.name == near[0])
     elif len(wanted) == 1 and (
-        vague := _vague(best, index.rank(prompt.question, neutral, shapes=False), found, tools)
+        unclear := vague(best, index.rank(prompt.question, neutral, shapes=False), found, tools)
     ):
         return FilterDecision(
             tool=None,
-            candidates=vague,
+            candidates=unclear,
             rationale="La pregunta nombra un tema que varias herramientas cubren; hay que "
             "preguntar cuál",
         )

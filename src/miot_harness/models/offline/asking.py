@@ -1,0 +1,128 @@
+"""When the offline filter expert asks instead of guessing: the candidate tools of a question
+that fits none clearly, near ties on the same words, and vague questions (one word of the
+operation that several tools share); and how a near tie is broken by what the question says.
+"""
+
+from __future__ import annotations
+
+from miot_harness.language.terms import terms
+from miot_harness.models.offline.catalog import ToolSpec
+from miot_harness.models.offline.question_filters import QuestionFilters
+from miot_harness.models.offline.ranking import (
+    BREAKDOWN,
+    LISTING,
+    SHAPE_MARK,
+    ToolScore,
+    question_shapes,
+    shape_terms,
+)
+
+# Arguments every tool takes: they never tell tools apart.
+ANY_TOOL_ARGS = frozenset({"limit", "offset", "fecha_desde", "fecha_hasta", "fecha_tipo"})
+
+# No tool fits, but these tools speak of what was asked: the harness asks which one.
+MAX_CANDIDATES = 3
+CANDIDATE_MIN_SCORE = 0.5
+CANDIDATE_MIN_COVERAGE = 0.2
+# The one tool a question's words point to is taken despite this many words no tool knows
+# (slang, a stray word); more ("¿cuánto gana un conductor en Chile?") is another subject.
+MAX_STRANGERS = 1
+# Two fitting tools this close (second / best score), the second matching every term the
+# best matches, are asked about, not guessed between.
+TIE_RATIO = 0.9
+# A question whose one word of the operation several tools share ("¿cómo andan los
+# transportistas?") is vague unless the best tool scores this many times the next.
+VAGUE_DOMINANCE = 1.6
+# Filters that name the operation itself (a date or a place alone does not).
+_DOMAIN_FILTERS = frozenset(
+    {"cliente", "transportista", "centro", "canal", "tipo_servicio", "estado", "prioridad",
+     "eta_clasificacion", "es_critico", "codigo", "patente", "conductor"}
+)  # fmt: skip
+
+
+def candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
+    """Tools the question's own words point to, when no tool fits: asked, not guessed.
+
+    A date or a place alone points nowhere; a word of a tool, or a filter that names the
+    operation (a client, a carrier, a state, a code), does. A name nothing matched is asked
+    about first, by the harness, so it gets no candidates.
+    """
+    if found.names:
+        return []
+    speaks = [s for s in ranked if s.score > 0 and any(t not in found.neutral for t in s.matched)]
+    if speaks:
+        best = speaks[0]
+        if best.score < CANDIDATE_MIN_SCORE or best.coverage < CANDIDATE_MIN_COVERAGE:
+            return []
+        near = [s for s in speaks if s.score >= best.score * CANDIDATE_MIN_SCORE]
+        return [s.name for s in near[:MAX_CANDIDATES]]
+    if _DOMAIN_FILTERS & set(found.args):
+        return [s.name for s in ranked if s.score > 0][:MAX_CANDIDATES]
+    return []
+
+
+def tied(ranked: list[ToolScore], best: ToolScore) -> list[str]:
+    """The best tool and any other that fits about as well on the same words, best first."""
+    tied = [
+        s
+        for s in ranked
+        if s.name != best.name
+        and s.fits
+        and s.score >= best.score * TIE_RATIO
+        and set(best.matched) <= set(s.matched)
+    ]
+    return [best.name, *(s.name for s in tied)][:MAX_CANDIDATES] if tied else []
+
+
+def preferred(
+    names: list[str],
+    found: QuestionFilters,
+    question: str,
+    by_name: dict[str, ToolSpec],
+    by_shape: bool = False,
+) -> list[str]:
+    """Of tools that fit about equally, those that take every filter the question states,
+    and `by_shape`, unless it asks "por …", those grouped by the fewest filters ("% de
+    atrasados" is one distribution, not one per comuna)."""
+    stated = set(found.args) - ANY_TOOL_ARGS
+    kept = [n for n in names if stated <= set(by_name[n].properties)] or names
+    breakdown = any(shape.startswith(BREAKDOWN) for shape in question_shapes(question))
+    if by_shape and kept and not breakdown:
+        narrowest = min(_grouping_width(by_name[n]) for n in kept)
+        kept = [n for n in kept if _grouping_width(by_name[n]) == narrowest]
+    return kept
+
+
+def _grouping_width(tool: ToolSpec) -> int:
+    """How many filters a tool's rows are grouped by (0: not a breakdown)."""
+    if tool.output_columns and "codigo" not in tool.output_columns:
+        return len(set(tool.output_columns) & set(tool.properties))
+    return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
+
+
+def vague(
+    best: ToolScore, plain: list[ToolScore], found: QuestionFilters, tools: list[ToolSpec]
+) -> list[str]:
+    """The tools a question's single word of the operation points to about equally, when
+    nothing else (a second word, a "por …" or list cue, a filter of the operation) tells
+    them apart; empty when the question is clear. Tools that return a column of that word
+    ("conductor") point to it too, though their descriptions do not say it."""
+    cues = [t for t in best.matched if t.startswith(BREAKDOWN) or t == LISTING]
+    if found.names:
+        return []
+    content = {t for t in best.matched if t not in found.neutral and not t.startswith(SHAPE_MARK)}
+    if cues or len(content) != 1 or _DOMAIN_FILTERS & set(found.args):
+        return []
+    (word,) = content
+    # By the words alone: a count cue's own shape term must not make its tool look clear.
+    sharing = [s for s in plain if word in s.matched and s.score > 0]
+    if len(sharing) >= 2:
+        if sharing[1].score * VAGUE_DOMINANCE < sharing[0].score:
+            return []
+        return [s.name for s in sharing[:MAX_CANDIDATES]]
+    returning = [
+        t.name
+        for t in tools
+        if t.name != best.name and any(word in terms(c) for c in t.output_columns)
+    ]
+    return [best.name, *returning][:MAX_CANDIDATES] if returning else []

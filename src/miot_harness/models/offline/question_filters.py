@@ -1,0 +1,64 @@
+"""What a question states without choosing a tool: its filters (catalogue values, flags,
+dates), the words those used up (which then weigh little in tool ranking), its paging, and the
+names in it that the harness checks itself."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from miot_harness.language.dates import resolve_dates
+from miot_harness.language.normalise import fold
+from miot_harness.language.question_flags import Paging, read_flags
+from miot_harness.language.terms import terms
+from miot_harness.language.words import is_common_word
+from miot_harness.models.offline.prompt import SeatPrompt
+from miot_harness.models.offline.ranking import ToolIndex
+
+_NAME_WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class QuestionFilters:
+    """Every filter the question states, the terms they used up, and any paging."""
+
+    args: dict[str, Any]
+    neutral: frozenset[str]
+    paging: Paging
+    enumerates: bool = False
+    # Capitalised words that are no ordinary words: names the harness checks itself.
+    names: str = ""
+
+
+def _names(question: str, index: ToolIndex) -> str:
+    """Capitalised words that are neither ordinary ones nor the tools' own ("Pepito", not
+    "KPIs"): names the harness checks against the catalogue, so they never count against a
+    tool."""
+    return " ".join(
+        word
+        for word in _NAME_WORD.findall(question)
+        if word[0].isupper()
+        and not word.isupper()
+        and not is_common_word(word)
+        and not any(index.knows(t) for t in terms(word))
+    )
+
+
+def question_filters(prompt: SeatPrompt) -> QuestionFilters:
+    """Every filter the question states, the terms those filters used up, and its paging."""
+    _, index = prompt.tools
+    extraction = prompt.matcher.match(prompt.question, index.speller.knows)
+    args: dict[str, Any] = dict(extraction.args)
+    flags = read_flags(prompt.question)
+    args.update(flags.args)
+    names = _names(prompt.question, index)
+    consumed = [extraction.consumed(), flags.text, names]
+    now = prompt.now
+    if now is not None:
+        dates = resolve_dates(prompt.question, now.date())
+        args.update(dates.as_args())
+        folded = fold(prompt.question)  # same length as the text the spans index
+        consumed.extend(folded[start:end] for start, end in dates.spans)
+    neutral = frozenset(terms(" ".join(consumed)))
+    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names)
