@@ -148,3 +148,15 @@ def test_a_corrected_name_keeps_the_other_filters():
     decision = decide("TransRápido", previous=previous)
     assert decision.tool == previous["tool"]
     assert decision.args == {**previous["args"], "transportista": "TransRápido"}
+
+
+def test_a_tool_missing_a_required_argument_is_never_chosen():
+    """servicio_detalle needs a code: a question without one goes elsewhere or asks."""
+    assert decide("detalle del cliente Andes Market").tool != "coordinador_servicio_detalle"
+    assert decide("detalle del servicio SV-0000123").tool == "coordinador_servicio_detalle"
+
+
+def test_a_vague_question_keeps_only_candidates_that_take_its_filters():
+    decision = decide("servicios de la comuna de Providencia ayer")
+    assert decision.tool == "coordinador_torre_control"
+    assert decision.args["comuna"] == "Providencia"

@@ -16,6 +16,7 @@ class ToolSpec:
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     output_columns: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
 
     def accepts(self, argument: str) -> bool:
         return argument in self.properties
@@ -65,6 +66,11 @@ def parse_tools(raw: Any) -> list[ToolSpec]:
                     for name, sub in props.items()
                     if isinstance(sub, dict) and sub.get("default") is not None
                 },
+                required=tuple(
+                    name for name in (schema.get("required") or []) if isinstance(name, str)
+                )
+                if isinstance(schema, dict)
+                else (),
             )
         )
     return tools

@@ -188,7 +188,10 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     if used:
         return _next_step(wanted, used, index, by_name, args, prompt.question, neutral)
     previous = prompt.json_section(SECTION_PREVIOUS_PLAN)
-    ranked = index.rank(prompt.question, neutral)
+    # A tool whose required arguments the question does not give cannot answer it.
+    runnable = {t.name for t in tools if set(t.required) <= set(args)}
+    wanted = [w for w in wanted if w.name in runnable]
+    ranked = [s for s in index.rank(prompt.question, neutral) if s.name in runnable]
     best = wanted[0] if wanted else ranked[0] if ranked else None
     if not isinstance(previous, dict) and not wanted:
         previous = _earlier_plan(prompt)
@@ -228,12 +231,15 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     elif len(wanted) == 1 and (
         unclear := vague(best, index.rank(prompt.question, neutral, shapes=False), found, tools)
     ):
-        return FilterDecision(
-            tool=None,
-            candidates=unclear,
-            rationale="La pregunta nombra un tema que varias herramientas cubren; hay que "
-            "preguntar cuál",
-        )
+        unclear = preferred(unclear, found, prompt.question, by_name)
+        if len(unclear) > 1:
+            return FilterDecision(
+                tool=None,
+                candidates=unclear,
+                rationale="La pregunta nombra un tema que varias herramientas cubren; hay que "
+                "preguntar cuál",
+            )
+        best = next((s for s in ranked if s.name == unclear[0]), best)
     tool = by_name[best.name]
     return FilterDecision(
         tool=best.name,
