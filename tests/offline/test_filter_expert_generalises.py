@@ -160,3 +160,19 @@ def test_a_vague_question_keeps_only_candidates_that_take_its_filters():
     decision = decide("servicios de la comuna de Providencia ayer")
     assert decision.tool == "coordinador_torre_control"
     assert decision.args["comuna"] == "Providencia"
+
+
+def test_a_known_name_alone_names_the_tools_grouped_by_its_filter():
+    decision = decide("how is LogiAndes doing this month?")
+    assert decision.tool is None
+    assert decision.candidates == [
+        "coordinador_rendimiento_transportista",
+        "coordinador_dimensionamiento",
+    ]
+
+
+def test_of_the_week_and_of_the_day_are_dates():
+    week = decide("el dashboard de la semana").args
+    assert (week["fecha_desde"], week["fecha_hasta"]) == ("2026-11-23", "2026-11-29")
+    day = decide("resumen del día de ayer").args
+    assert (day["fecha_desde"], day["fecha_hasta"]) == ("2026-11-24", "2026-11-24")

@@ -91,8 +91,15 @@ _RELATIVE: tuple[tuple[str, str], ...] = (
     ),
     (r"\b(?:la\s+)?(?:proxima\s+semana|semana\s+que\s+viene)\b|\bnext\s+week\b", "week+1"),
     (r"\b(?:esta\s+semana|this\s+week|en\s+la\s+semana)\b", "week+0"),
+    (r"\b(?:de|durante)\s+la\s+semana\b", "week+0"),
     (r"\b(?:el\s+)?mes\s+pasado\b|\blast\s+month\b", "month-1"),
     (r"\b(?:este\s+mes|this\s+month|en\s+el\s+mes|en\s+lo\s+que\s+va\s+del\s+mes)\b", "month+0"),
+    (r"\b(?:del|durante\s+el)\s+mes\b", "month+0"),
+    (
+        r"\b(?:del|durante\s+el)\s+dia\b(?!\s+(?:de\s+)?(?:ayer|hoy|manana|anterior|siguiente|\d))"
+        r"|\bde\s+la\s+jornada\b",
+        "day+0",
+    ),
     (r"\b(?:el\s+)?ano\s+pasado\b|\blast\s+year\b", "year-1"),
     (r"\b(?:este\s+ano|this\s+year|en\s+lo\s+que\s+va\s+del\s+ano)\b", "year+0"),
 )

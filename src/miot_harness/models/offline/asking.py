@@ -5,6 +5,8 @@ operation that several tools share); and how a near tie is broken by what the qu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from miot_harness.language.terms import terms
 from miot_harness.models.offline.catalog import ToolSpec
 from miot_harness.models.offline.question_filters import QuestionFilters
@@ -40,12 +42,15 @@ _DOMAIN_FILTERS = frozenset(
 )  # fmt: skip
 
 
-def candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
+def candidates(
+    ranked: list[ToolScore], found: QuestionFilters, tools: Sequence[ToolSpec] = ()
+) -> list[str]:
     """Tools the question's own words point to, when no tool fits: asked, not guessed.
 
     A date or a place alone points nowhere; a word of a tool, or a filter that names the
-    operation (a client, a carrier, a state, a code), does. A name nothing matched is asked
-    about first, by the harness, so it gets no candidates.
+    operation (a client, a carrier, a state, a code), does: then the tools whose rows are
+    grouped by that filter ("how is LogiAndes doing?": the carrier breakdowns). A name
+    nothing matched is asked about first, by the harness, so it gets no candidates.
     """
     if found.names:
         return []
@@ -56,8 +61,13 @@ def candidates(ranked: list[ToolScore], found: QuestionFilters) -> list[str]:
             return []
         near = [s for s in speaks if s.score >= best.score * CANDIDATE_MIN_SCORE]
         return [s.name for s in near[:MAX_CANDIDATES]]
-    if _DOMAIN_FILTERS & set(found.args):
-        return [s.name for s in ranked if s.score > 0][:MAX_CANDIDATES]
+    stated = _DOMAIN_FILTERS & set(found.args)
+    if stated:
+        grouped = [
+            t.name for t in sorted(tools, key=_grouping_width) if stated & _grouping_columns(t)
+        ]
+        scored = [s.name for s in ranked if s.score > 0]
+        return (grouped or scored)[:MAX_CANDIDATES]
     return []
 
 
@@ -93,10 +103,17 @@ def preferred(
     return kept
 
 
+def _grouping_columns(tool: ToolSpec) -> set[str]:
+    """The filters a tool's rows are grouped by (none for a listing of servicios)."""
+    if "codigo" in tool.output_columns:
+        return set()
+    return set(tool.output_columns) & set(tool.properties)
+
+
 def _grouping_width(tool: ToolSpec) -> int:
     """How many filters a tool's rows are grouped by (0: not a breakdown)."""
     if tool.output_columns and "codigo" not in tool.output_columns:
-        return len(set(tool.output_columns) & set(tool.properties))
+        return len(_grouping_columns(tool))
     return sum(1 for t in shape_terms(tool) if t.startswith(BREAKDOWN))
 
 

@@ -202,7 +202,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     ):
         return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
-        asked = preferred(candidates(ranked, found), found, prompt.question, by_name)
+        asked = preferred(candidates(ranked, found, tools), found, prompt.question, by_name)
         strangers = [
             t
             for t in index.question_terms(prompt.question)

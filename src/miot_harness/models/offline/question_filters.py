@@ -19,6 +19,11 @@ from miot_harness.models.offline.ranking import ToolIndex
 _NAME_WORD = re.compile(r"[^\W\d_]+")
 
 
+def _key(word: str) -> str:
+    """A word as the catalogue matcher's tokens spell it."""
+    return fold(word).replace("ñ", "n")
+
+
 @dataclass(frozen=True)
 class QuestionFilters:
     """Every filter the question states, the terms they used up, and any paging."""
@@ -52,7 +57,8 @@ def question_filters(prompt: SeatPrompt) -> QuestionFilters:
     args: dict[str, Any] = dict(extraction.args)
     flags = read_flags(prompt.question)
     args.update(flags.args)
-    names = _names(prompt.question, index)
+    matched = set(extraction.consumed().split())
+    names = " ".join(w for w in _names(prompt.question, index).split() if _key(w) not in matched)
     consumed = [extraction.consumed(), flags.text, names]
     now = prompt.now
     if now is not None:
