@@ -2,9 +2,11 @@
 
 Misrouting an operational question into storytelling is the expensive error, so Nexo is the
 default: the seed's literal tokens and a case-sensitive, word-bounded `ETA` always win, and
-storytelling needs a narrative ask ("cuéntame cómo fue la semana") that neither asks for
-figures nor names terms that single out one Nexo tool in its catalogue texts (words the
-storytelling tools' own texts use, and the narrative words themselves, do not count).
+storytelling needs a narrative ask ("cuéntame cómo fue la semana") about something a story
+covers (a period, the operation's everyday subjects, the storytelling tools' own words; "un
+chiste" is none of them) that neither asks for figures nor names terms that single out one
+Nexo tool in its catalogue texts (words the storytelling tools' own texts use, and the
+narrative words themselves, do not count).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from functools import lru_cache
 
+from miot_harness.language.dates import resolve_dates
 from miot_harness.language.normalise import fold
 from miot_harness.language.terms import terms
 from miot_harness.schemas import HarnessRoute
@@ -44,6 +48,8 @@ _FIGURES = re.compile(
 # Words every story is about: they never single out a Nexo tool.
 _STORY_SUBJECTS = frozenset(terms("servicio servicios entrega entregas dia dias semana mes"))
 _MIN_DISTINCTIVE_HITS = 2
+# Any day serves: only whether the question names a period matters, not which.
+_ANY_DAY = date(2026, 1, 1)
 
 
 def stems(text: str) -> set[str]:
@@ -82,6 +88,20 @@ def catalogue_claims(
     return len(hits) >= _MIN_DISTINCTIVE_HITS
 
 
+def is_about_operations(message: str, story_texts: Sequence[str] = ()) -> bool:
+    """Whether a narrative ask names a period, a subject of every story or a word of the
+    storytelling tools' texts: something a story of the operation can tell."""
+    content = set(terms(_NARRATIVE.sub(" ", fold(message))))
+    if content & (_STORY_SUBJECTS | _story_stems(tuple(story_texts))):
+        return True
+    return bool(resolve_dates(message, _ANY_DAY).spans)
+
+
+@lru_cache(maxsize=8)
+def _story_stems(story_texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(stem for text in story_texts for stem in stems(text))
+
+
 def is_narrative(message: str) -> bool:
     """A request for a story (what happened, how it went), not for figures or a list."""
     folded = fold(message)
@@ -98,6 +118,10 @@ def classify_route(
     """
     if has_nexo_token(message):
         return HarnessRoute.NEXO_QUERY
-    if is_narrative(message) and not catalogue_claims(message, nexo_catalogue_texts, story_texts):
+    if (
+        is_narrative(message)
+        and is_about_operations(message, story_texts)
+        and not catalogue_claims(message, nexo_catalogue_texts, story_texts)
+    ):
         return HarnessRoute.STORYTELLING
     return HarnessRoute.NEXO_QUERY

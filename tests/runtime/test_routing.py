@@ -114,6 +114,12 @@ def test_narrative_asks_route_to_storytelling(question: str) -> None:
     assert classify_route(question, CATALOGUE) is STORY
 
 
+@pytest.mark.parametrize("question", ["cuéntame algo divertido", "tell me a story about dragons"])
+def test_a_narrative_ask_about_nothing_a_story_covers_goes_to_nexo(question: str) -> None:
+    """No period, no subject of the operation: Nexo's analyst decides (and refuses)."""
+    assert classify_route(question, CATALOGUE) is NEXO
+
+
 def test_without_a_catalogue_narrative_asks_still_tell_stories() -> None:
     assert classify_route("cuéntame cómo fue la semana") is STORY
     assert classify_route("¿cuántos servicios atrasados hay hoy en Maipú?") is NEXO
