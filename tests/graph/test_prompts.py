@@ -8,6 +8,7 @@ from nexo_fakes import FRESH, FakeTool, FilterArgs, rows
 
 from miot_harness.models.seat_protocol import SECTION_EVIDENCE, read_json_section
 from miot_harness.nexo.agents.prompts import (
+    INSTRUCTIONS,
     evidence_section,
     openai_tools,
     tool_title,
@@ -62,3 +63,11 @@ def test_tool_schemas_are_built_once_per_tool_and_handed_out_as_copies(monkeypat
     given[0]["function"]["parameters"]["properties"].clear()  # a provider editing its copy
     assert openai_tools(tools)[0]["function"]["parameters"]["properties"]
     assert built == ["FilterArgs", "FilterArgs"]  # once per tool, whatever the calls
+
+
+def test_the_filter_expert_is_told_to_pass_an_unknown_value_as_typed_and_name_candidates():
+    """Any model: a named value outside the catalogue reaches the harness, which asks."""
+    instructions = INSTRUCTIONS["filter_expert"]
+    assert "omítelo" not in instructions
+    assert "pásalo tal como lo escribió" in instructions
+    assert '"candidates"' in instructions
