@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -19,6 +21,8 @@ from miot_harness.mcp.serve import http_app, stdout_to_stderr
 from miot_harness.mcp.server import build_mcp_server
 from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus, UserRequest
 from miot_harness.settings import load_settings
+from miot_harness.store import RunStore
+from miot_harness.store.sqlite import SqliteRunStore
 from miot_harness.tools import HarnessTool, ToolMetadata, ToolRegistry, ToolResult
 
 REFRESHED = datetime(2026, 11, 25, 11, 5, tzinfo=UTC)
@@ -108,14 +112,22 @@ class RecordingSupervisor:
 class Backend:
     registry: ToolRegistry
     supervisor: RecordingSupervisor
+    store: RunStore
 
 
 @pytest.fixture
-def backend() -> Backend:
+async def store(tmp_path: Path) -> AsyncIterator[RunStore]:
+    opened = await SqliteRunStore.open(tmp_path / "store.sqlite")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def backend(store: RunStore) -> Backend:
     registry = ToolRegistry()
     registry.register(QueueTool("coordinador_cola", "mintral"))
     registry.register(QueueTool("delivery_metrics", "mintral"))
-    return Backend(registry, RecordingSupervisor())
+    return Backend(registry, RecordingSupervisor(), store)
 
 
 @pytest.fixture
@@ -191,6 +203,25 @@ async def test_ask_returns_answer_plan_and_freshness(server, backend):
     assert empty.is_error and "question" in empty.content[0].text
     assert blank.is_error and "message" in blank.content[0].text
     assert len(backend.supervisor.asked) == 1
+
+
+async def test_ask_into_another_users_thread_is_no_such_thread_and_never_runs(
+    server, backend, store
+):
+    await store.claim_thread("t-ana", "mintral", "ana")
+    await store.claim_thread("t-acme", "acme", "mcp")
+    async with Client(server) as client:
+        theirs, other_tenant, fresh, again = [
+            await client.call_tool("ask", {"question": "cola crítica RM", "thread_id": thread})
+            for thread in ("t-ana", "t-acme", "t-new", "t-new")
+        ]
+    for refused in (theirs, other_tenant):
+        assert refused.is_error and refused.structured_content is None
+        assert refused.content[0].text == "ask: no such thread"
+    assert not fresh.is_error and not again.is_error, "a new thread becomes the server's own"
+    assert [request.thread_id for request, _, _ in backend.supervisor.asked] == ["t-new"] * 2
+    assert await store.claim_thread("t-new", "mintral", "mcp")
+    assert not await store.claim_thread("t-new", "mintral", "ana")
 
 
 async def test_streamable_http_serves_the_same_tools(server):
@@ -281,15 +312,15 @@ class CannedSupervisor:
         )
 
 
-def _canned_server(supervisor: CannedSupervisor):
-    backend = Backend(ToolRegistry(), supervisor)  # type: ignore[arg-type]
+def _canned_server(supervisor: CannedSupervisor, store: RunStore):
+    backend = Backend(ToolRegistry(), supervisor, store)  # type: ignore[arg-type]
     return build_mcp_server(backend, load_settings(nexo_tenant_lock="mintral"))
 
 
-async def test_ask_shows_a_clarifications_options_in_text_and_structured_content():
+async def test_ask_shows_a_clarifications_options_in_text_and_structured_content(store):
     answer = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
     supervisor = CannedSupervisor(RunStatus.NEEDS_INPUT, answer, {"clarification": CLARIFICATION})
-    async with Client(_canned_server(supervisor)) as client:
+    async with Client(_canned_server(supervisor, store)) as client:
         result = await client.call_tool(
             "ask", {"question": "¿Transportes Pepito tiene atrasados?", "thread_id": "t7"}
         )
@@ -305,11 +336,11 @@ async def test_ask_shows_a_clarifications_options_in_text_and_structured_content
     assert "2. Todos los transportistas: «servicios atrasados por transportista»" in text
 
 
-async def test_ask_returns_the_records_charts_as_structured_content():
+async def test_ask_returns_the_records_charts_as_structured_content(store):
     supervisor = CannedSupervisor(
         RunStatus.COMPLETED, "La mayoría llega a tiempo.", {"charts": [CHART]}
     )
-    async with Client(_canned_server(supervisor)) as client:
+    async with Client(_canned_server(supervisor, store)) as client:
         result = await client.call_tool("ask", {"question": "distribución de ETA de hoy"})
     content = result.structured_content
     assert content["charts"] == [CHART]

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Answer questions: demo, ask, serve.")
 
+# The user of every run `ask` starts: its threads are this user's within the tenant.
+CLI_USER = "cli"
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every run event.")]
 
 
@@ -241,14 +243,27 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
     raise typer.Exit(asyncio.run(_demo(settings, Console())))
 
 
-async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord:
+async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord | None:
+    """The run's record, or None when `--thread-id` names another user's thread."""
     from miot_harness.mcp.serve import demo_resolver
     from miot_harness.runtime import open_runtime
 
+    user_id = request.user_id or CLI_USER
     async with open_runtime(settings, demo_database=demo_resolver(settings)) as runtime:
-        return await runtime.supervisor.run(
-            request, tenant_id=tenant_id, user_id=request.user_id or "cli"
-        )
+        if request.thread_id is not None and not await runtime.store.claim_thread(
+            request.thread_id, tenant_id, user_id
+        ):
+            return None
+        return await runtime.supervisor.run(request, tenant_id=tenant_id, user_id=user_id)
+
+
+def _thread_owned(record: HarnessRunRecord | None) -> HarnessRunRecord:
+    """The record; exit 2 when there is none because the thread is another user's."""
+    if record is None:
+        # The API's 404 wording: another user's thread reads as one that does not exist.
+        typer.echo("--thread-id: no such thread", err=True)
+        raise typer.Exit(2)
+    return record
 
 
 @app.command()
@@ -287,13 +302,13 @@ def ask(
         from miot_harness.mcp.serve import stdout_to_stderr
 
         with stdout_to_stderr():
-            record = asyncio.run(_ask(settings, request, tenant_id))
+            record = _thread_owned(asyncio.run(_ask(settings, request, tenant_id)))
         sys.stdout.write(record.model_dump_json() + "\n")
         sys.stdout.flush()
     else:
         from rich.console import Console
 
-        record = asyncio.run(_ask(settings, request, tenant_id))
+        record = _thread_owned(asyncio.run(_ask(settings, request, tenant_id)))
         render_record(Console(), record, settings, "Respuesta")
     raise typer.Exit(1 if record.status.value == "failed" else 0)
 

@@ -23,10 +23,13 @@ from miot_harness.schemas import (
     UserRequest,
 )
 from miot_harness.settings import HarnessSettings
+from miot_harness.store import RunStore
 from miot_harness.tools import ToolError, ToolRegistry, ToolResult, validation_message
 
 ASK_TOOL = "ask"
 MCP_USER = "mcp"
+# Worded as the API's 404: another user's thread reads as one that does not exist.
+NO_SUCH_THREAD = "no such thread"
 ASK_DESCRIPTION = (
     "Pregunta en lenguaje natural (español) sobre la operación de última milla de Mintral. "
     "Ejecuta el harness completo (elección de herramienta y filtros, evidencia, frescura, "
@@ -44,6 +47,9 @@ class McpBackend(Protocol):
 
     @property
     def supervisor(self) -> RunsQuestions: ...
+
+    @property
+    def store(self) -> RunStore: ...
 
 
 class AskInput(BaseModel):
@@ -196,6 +202,11 @@ def build_mcp_server(backend: McpBackend, settings: HarnessSettings) -> Server:
             request = UserRequest(message=args.question, thread_id=args.thread_id)
         except ValidationError as exc:
             return _error(f"Invalid arguments for {ASK_TOOL}: {validation_message(exc)}")
+        # A thread is its (tenant, user)'s on every surface: this server asks as MCP_USER.
+        if args.thread_id is not None and not await backend.store.claim_thread(
+            args.thread_id, tenant, MCP_USER
+        ):
+            return _error(f"{ASK_TOOL}: {NO_SUCH_THREAD}")
         emitter = RunEmitter(uuid.uuid4().hex)
         record = await backend.supervisor.run(
             request, tenant_id=tenant, user_id=MCP_USER, emitter=emitter
