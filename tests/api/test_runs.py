@@ -92,6 +92,8 @@ async def test_runs_over_the_cap_with_no_line_get_429_with_retry_after(
     for response in (refused, refused_stream):
         assert response.status_code == 429
         assert int(response.headers["retry-after"]) >= 1
+        detail = response.json()["detail"]
+        assert "line is full" in detail and "wait for a slot ran out" in detail
     assert accepted.status_code == 200 and accepted.json()["status"] == "completed"
     assert again.status_code == 200
 

@@ -134,3 +134,4 @@ def test_openapi_declares_every_status_and_the_event_stream(keyed_app) -> None:
     assert list(stream_ok) == ["text/event-stream"]
     busy = paths["/runs"]["post"]["responses"]["429"]
     assert "Retry-After" in busy["headers"]
+    assert "line is full" in busy["description"] and "ran out" in busy["description"]

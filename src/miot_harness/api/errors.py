@@ -23,6 +23,10 @@ PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 UNPARSABLE_BODY = "the body is not UTF-8 JSON"
 TOO_DEEP = "the body's JSON is nested too deeply"
 TOO_MANY_DIGITS = "a number in the body has too many digits"
+NO_RUN_SLOT = (
+    "no run slot: the waiting line is full or the wait for a slot ran out; "
+    "retry after the seconds in Retry-After"
+)
 
 
 class ErrorDetail(BaseModel):
@@ -63,7 +67,11 @@ INVALID = {
 }
 BUSY = {
     429: {
-        **_described(ErrorDetail, "Too many runs in progress; retry after the given seconds"),
+        **_described(
+            ErrorDetail,
+            "No run slot: the admission line is full or the wait for a slot ran out "
+            "(nothing is stored); retry after the seconds in `Retry-After`",
+        ),
         "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
     }
 }
@@ -121,7 +129,7 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 
 async def _busy(_: Request, exc: Exception) -> Response:
     return JSONResponse(
-        {"detail": "too many runs in progress; retry shortly"},
+        {"detail": NO_RUN_SLOT},
         status_code=429,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
