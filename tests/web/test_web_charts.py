@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +17,7 @@ from web_page_support import (
     enter_key,
     open_page,
     page_app,
+    record_of,
     serving,
 )
 
@@ -27,10 +25,12 @@ from miot_harness.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
+DOCS = REPO / "docs"
+
 # One user per test, so each sees only the conversations it made.
 KEYS = {
     f"clave-{user}": {"tenant_id": "mintral", "user_id": user}
-    for user in ("carla", "diego", "elena", "franco", "gabriela", "hugo")
+    for user in ("carla", "diego", "elena", "franco", "gabriela", "hugo", "ines", "julia")
 }
 
 
@@ -46,25 +46,6 @@ async def server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
     )
     async with serving(page_app(settings)) as (url, _):
         yield url
-
-
-def keep_for_readme(shot: Path, name: str) -> None:
-    """Copy a screenshot to docs/ on request, so an ordinary run leaves the checkout clean."""
-    if os.environ.get("MIOT_UPDATE_SCREENSHOT") == "1":
-        (REPO / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(shot, REPO / "docs" / name)
-
-
-async def record_of(page, turn, key: str) -> dict:
-    """The stored run record behind a turn, read through the API as the page's user."""
-    run_id = await turn.get_attribute("data-run-id")
-    return await page.evaluate(
-        """async ([runId, key]) => {
-          const headers = { Authorization: "Bearer " + key };
-          return (await fetch("/runs/" + runId, { headers })).json();
-        }""",
-        [run_id, key],
-    )
 
 
 # What the rendered chart holds: ECharts' own list data per series (not the option it was
@@ -160,7 +141,6 @@ async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, ser
     assert await page.evaluate("window.__cspViolations") == []
     assert watched.errors == [] and watched.dialogs == []
     await page.screenshot(path=str(artifacts / "page-charts.png"), full_page=True)
-    keep_for_readme(artifacts / "page-charts.png", "page.png")
 
 
 async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server):
@@ -296,11 +276,77 @@ async def test_phone_width_has_no_sideways_page_scroll_and_folds_the_trace(
     assert not await page.locator("#threads-box").get_attribute("open")
     assert await page.evaluate("window.__cspViolations") == []
     await page.screenshot(path=str(artifacts / "page-phone-charts.png"), full_page=True)
-    # The README shows the control tower's evidence: its chart above the folded table.
-    tower = await page.locator(".turn").nth(1).locator(".evidence").bounding_box()
-    scrolled = await page.evaluate("window.scrollY")
-    height = min(tower["height"] + 16, 1500)
-    clip = {"x": 0, "y": tower["y"] + scrolled - 8, "width": PHONE["width"], "height": height}
-    await page.screenshot(path=str(artifacts / "page-phone-tower.png"), full_page=True, clip=clip)
-    keep_for_readme(artifacts / "page-phone-tower.png", "page-phone.png")
     assert watched.errors == []
+
+
+def chilean(value: float) -> str:
+    """A number as the page writes it: '.' between thousands, ',' before decimals."""
+    text = f"{value:,}" if isinstance(value, int) or not value.is_integer() else f"{int(value):,}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+# The ticks ECharts computed for the chart's value axis, and the tooltip it shows for the
+# first mark of the first series.
+AXIS_AND_TOOLTIP = """(canvas) => {
+  const chart = echarts.getInstanceByDom(canvas);
+  const axes = ["xAxis", "yAxis"].map((kind) => chart.getModel().getComponent(kind, 0).axis);
+  const axis = axes.find((each) => each.type === "value");
+  const ticks = axis.scale.getTicks().map((tick) => tick.value);
+  chart.dispatchAction({ type: "showTip", seriesIndex: 0, dataIndex: 0 });
+  const tooltip = canvas.querySelector("div[style*='z-index']");
+  return { ticks, tooltip: tooltip ? tooltip.innerText : null };
+}"""
+
+
+async def test_chart_numbers_read_the_chilean_way(browser, server):
+    key = "clave-ines"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    gap = await ask(page, "dimensionamiento por centro de la semana", key=key)
+    rows = (await record_of(page, gap, key))["artifacts"]["evidence"][0]["rows"]
+    assert min(row["brecha_capacidad"] for row in rows) <= -1000
+    canvas = await gap.locator(".chart-canvas").element_handle()
+    drawn = await page.evaluate(AXIS_AND_TOOLTIP, canvas)
+    texts = (await page.evaluate(RENDERED, canvas))["texts"]
+    assert min(drawn["ticks"]) <= -1000
+    for tick in drawn["ticks"]:
+        assert chilean(tick) in texts, (tick, texts)
+    assert not any("," in text for text in texts if text.lstrip("-")[:1].isdigit())
+
+    eta = await ask(page, "distribución de ETA del año")
+    first = (await record_of(page, eta, key))["artifacts"]["evidence"][0]["rows"][0]
+    assert first["servicios"] >= 1000
+    canvas = await eta.locator(".chart-canvas").element_handle()
+    drawn = await page.evaluate(AXIS_AND_TOOLTIP, canvas)
+    assert chilean(first["servicios"]) in drawn["tooltip"]
+    assert f"{first['servicios']:,}" not in drawn["tooltip"]
+    assert percent_text(first["pct"]) in drawn["tooltip"]
+    assert watched.errors == []
+
+
+async def test_the_readme_screenshots_show_the_current_page(browser, server):
+    """Every run writes docs/page.png and docs/page-phone.png from the same scene."""
+    key = "clave-julia"
+    watched = await open_page(browser, server, LAPTOP)
+    page = watched.page
+    await ask(page, "resumen del centro de control de hoy", key=key)
+    await page.click("#new-thread")
+    turn = await ask(page, "¿qué transportista tuvo el peor cumplimiento?")
+    threads = page.locator("#threads .thread")
+    await threads.nth(1).wait_for()
+    assert await threads.count() == 2
+    await turn.locator(".table-fold summary").click()
+    assert await turn.locator(".chart-canvas svg").count() == 1
+    assert await turn.locator(".evidence tbody tr").count() >= 2
+    DOCS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(DOCS / "page.png"), full_page=True)
+
+    # The same tab at phone width: the page reopens the current conversation on reload.
+    await page.set_viewport_size(PHONE)
+    await page.reload()
+    turn = page.locator(".turn").nth(0)
+    await turn.locator(".chart-canvas svg").wait_for()
+    await turn.locator(".table-fold summary").click()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.screenshot(path=str(DOCS / "page-phone.png"), full_page=True)
+    assert watched.errors == [] and await page.evaluate("window.__cspViolations") == []

@@ -119,3 +119,15 @@ async def ask(page, question: str, *, key: str | None = None):
     turn = page.locator(".turn").nth(count)
     await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
     return turn
+
+
+async def record_of(page, turn, key: str) -> dict:
+    """The stored run record behind a turn, read through the API as the page's user."""
+    run_id = await turn.get_attribute("data-run-id")
+    return await page.evaluate(
+        """async ([runId, key]) => {
+          const headers = { Authorization: "Bearer " + key };
+          return (await fetch("/runs/" + runId, { headers })).json();
+        }""",
+        [run_id, key],
+    )

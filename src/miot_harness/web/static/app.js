@@ -137,10 +137,19 @@ function freshnessBadge(record) {
 
 // ---------- evidence tables ----------
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+// Chilean style, as the harness writes its tables: 1.512 and 61,7; decimals as in the evidence
+// ("always": Spanish would otherwise leave four-digit numbers ungrouped).
+const NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 10, useGrouping: "always" });
+const TILE_NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1, useGrouping: "always" });
+
+function numberText(value) {
+  return typeof value === "number" && Number.isFinite(value) ? NUMBER.format(value) : value;
+}
 
 function cellText(value) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return value ? "sí" : "no";
+  if (typeof value === "number") return numberText(value);
   // Timestamps read in the harness's zone, like the freshness badge.
   if (typeof value === "string" && ISO_TIMESTAMP.test(value)) return formatTime(value);
   const text = typeof value === "object" ? JSON.stringify(value) : String(value);
@@ -225,18 +234,48 @@ function downloadCsv(name, columns, rows) {
 }
 
 // ---------- charts ----------
-const NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1 });
 
 function tilesBlock(spec) {
   const tiles = el("div", "tiles");
   for (const tile of spec.tiles || []) {
     const box = tiles.appendChild(el("div", "tile"));
     box.dataset.key = tile.key;
-    const value = tile.value === null || tile.value === undefined ? "—" : NUMBER.format(tile.value);
+    const value = tile.value === null || tile.value === undefined ? "—" : TILE_NUMBER.format(tile.value);
     box.appendChild(el("span", "tile-value", value + (tile.unit && value !== "—" ? " " + tile.unit : "")));
     box.appendChild(el("span", "tile-label", tile.label));
   }
   return tiles;
+}
+
+function axesOf(option, key) {
+  return [].concat(option[key] || []);
+}
+
+// The dimension a series draws as its length: the one encoded on its value axis.
+function valueDimension(option, series) {
+  const encode = series.encode || {};
+  const x = axesOf(option, "xAxis")[series.xAxisIndex || 0] || {};
+  return x.type === "value" ? encode.x : encode.y;
+}
+
+// ECharts writes numbers the English way (1,200.5); axes, tooltips and bare value labels
+// get the page's formatter (an option from JSON cannot carry a function).
+function localized(option) {
+  for (const key of ["xAxis", "yAxis"]) {
+    for (const axis of axesOf(option, key)) {
+      if (axis.type === "value") axis.axisLabel = Object.assign({}, axis.axisLabel, { formatter: numberText });
+    }
+  }
+  // A mark with several tooltip dimensions hands the formatter all its values at once.
+  const tooltipValue = (value) => (Array.isArray(value) ? value.map(numberText) : numberText(value));
+  if (option.tooltip) option.tooltip = Object.assign({}, option.tooltip, { valueFormatter: tooltipValue });
+  for (const series of axesOf(option, "series")) {
+    const dimension = valueDimension(option, series);
+    if (series.label && series.label.show && !series.label.formatter && dimension) {
+      series.label = Object.assign({}, series.label, { formatter: (params) => numberText(params.data[dimension]) });
+    }
+  }
+  return option;
 }
 
 // Drawn once the box is in the page, so ECharts can measure its width.
@@ -248,7 +287,7 @@ function drawChart(box, spec) {
   const canvas = box.appendChild(el("div", "chart-canvas"));
   canvas.style.height = (spec.height || 300) + "px";
   const chart = window.echarts.init(canvas, null, { renderer: "svg" });
-  chart.setOption(spec.option || {});
+  chart.setOption(localized(spec.option || {}));
   state.charts.push(chart);
 }
 
@@ -274,18 +313,60 @@ function chartsOf(record) {
   return Array.isArray(charts) ? charts : [];
 }
 
+// ---------- prose and appended tables ----------
+// After the prose the harness appends, per evidence item with rows and in evidence order, a
+// block "**Título**", a blank line, a Markdown table of every row and italic notes. The page
+// draws those rows in the evidence panel, so it shows the prose alone and keeps each block's
+// title and notes for its panel.
+const APPENDED_TABLE = /\n\n\*\*([^\n]+)\*\*\n\n\|/g;
+const NOTE_LINE = /^_(.+)_$/;
+
+function tableLines(block) {
+  return block.split("\n").filter((line) => line.startsWith("|")).length;
+}
+
+// `{prose, appended}`: `appended[i]` is `{title, notes}` for evidence item i. When the tail is
+// not exactly one block per item with its rows, the answer is shown whole, as written.
+function splitAnswer(answer, evidence) {
+  const whole = { prose: answer, appended: {} };
+  const tabled = [];
+  evidence.forEach((item, index) => {
+    const rows = rowsOf(item);
+    if (rows && rows.length) tabled.push({ index, rows: rows.length });
+  });
+  const starts = Array.from(answer.matchAll(APPENDED_TABLE));
+  if (!tabled.length || starts.length < tabled.length) return whole;
+  const tail = starts.slice(starts.length - tabled.length);
+  const appended = {};
+  for (let i = 0; i < tail.length; i++) {
+    const end = i + 1 < tail.length ? tail[i + 1].index : answer.length;
+    const block = answer.slice(tail[i].index, end);
+    // A header line and a separator line above the rows.
+    if (tableLines(block) !== tabled[i].rows + 2) return whole;
+    const notes = block
+      .split("\n")
+      .map((line) => NOTE_LINE.exec(line.trim()))
+      .filter(Boolean)
+      .map((match) => match[1]);
+    appended[tabled[i].index] = { title: tail[i][1], notes };
+  }
+  return { prose: answer.slice(0, tail[0].index), appended };
+}
+
 // ---------- evidence ----------
-function evidenceBlock(item, index, charts, container) {
+function evidenceBlock(item, index, charts, container, appended) {
   const block = container.appendChild(el("figure", "evidence"));
   block.dataset.index = String(index);
   const rows = rowsOf(item);
   const total = item.total_count ?? (item.output || {}).total_count;
-  let caption = item.tool || "evidencia";
+  let count = "";
   if (rows) {
-    caption += " · " + rows.length + (total !== undefined && total !== null ? " de " + total : "") + " filas";
+    count = numberText(rows.length) + (total !== undefined && total !== null ? " de " + numberText(total) : "") + " filas";
   }
   const head = block.appendChild(el("figcaption"));
-  head.appendChild(el("span", "evidence-source", caption));
+  const name = head.appendChild(el("span", "evidence-name"));
+  if (appended) name.appendChild(el("strong", "evidence-title", appended.title));
+  name.appendChild(el("span", "evidence-source", [item.tool || "evidencia", count].filter(Boolean).join(" · ")));
   const { columns, rows: shown } = tableData(item);
   const download = head.appendChild(el("button", "link download-csv", "Descargar CSV"));
   download.type = "button";
@@ -303,6 +384,7 @@ function evidenceBlock(item, index, charts, container) {
   const scroller = holder.appendChild(el("div", "table-scroll"));
   if (shown.length) scroller.appendChild(tableOf(columns, shown));
   else scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
+  for (const note of appended ? appended.notes : []) block.appendChild(el("p", "evidence-note", note));
 }
 
 // ---------- plan and trace ----------
@@ -327,6 +409,7 @@ function renderPlan(steps) {
 }
 
 const EVENT_LABELS = {
+  "run.queued": "En espera",
   "run.started": "Inicio",
   "route.selected": "Ruta",
   "plan.created": "Plan",
@@ -343,6 +426,8 @@ const EVENT_LABELS = {
 function eventDetail(event) {
   const p = event.payload || {};
   switch (event.type) {
+    case "run.queued":
+      return "posición " + (p.position ?? "?") + " en la fila";
     case "run.started":
       return p.tenant_id ? "tenant " + p.tenant_id + " · usuario " + (p.user_id || "?") : "";
     case "plan.created": {
@@ -450,15 +535,31 @@ const REASON_LABELS = {
   nexo_disabled: "Nexo deshabilitado",
 };
 
+const WORKING = "Consultando…";
+
 function newTurn(question) {
   $("empty-thread").hidden = true;
   const li = el("li", "turn");
   li.appendChild(el("p", "question", question));
   const body = li.appendChild(el("div", "turn-body"));
-  body.appendChild(el("p", "muted working", "Consultando…"));
+  body.appendChild(el("p", "muted working", WORKING));
   $("turns").appendChild(li);
   li.scrollIntoView({ block: "end" });
   return li;
+}
+
+// A run over the server's limit waits in line; the turn says where until it starts.
+function showProgress(turn, event) {
+  const working = turn.querySelector(".working");
+  if (!working) return;
+  if (event.type === "run.queued") {
+    const position = (event.payload || {}).position;
+    working.textContent = "En espera (posición " + (position ?? "?") + ")…";
+    working.dataset.queued = "true";
+  } else if (event.type === "run.started") {
+    working.textContent = WORKING;
+    delete working.dataset.queued;
+  }
 }
 
 async function fillTurn(turn, record) {
@@ -476,13 +577,14 @@ async function fillTurn(turn, record) {
   const trace = meta.appendChild(el("button", "link show-trace", "Ver traza"));
   trace.type = "button";
   trace.addEventListener("click", () => showRecordTrace(record));
+  const evidence = evidenceOf(record);
+  const { prose, appended } = splitAnswer(record.answer || "", evidence);
   const answer = body.appendChild(el("div", "answer"));
-  await renderAnswer(answer, record.answer || "(sin respuesta)");
+  await renderAnswer(answer, prose || "(sin respuesta)");
   const clarification = record.artifacts && record.artifacts.clarification;
   if (record.status === "needs_input" && clarification && Array.isArray(clarification.options)) {
     body.appendChild(clarificationBlock(clarification.options));
   }
-  const evidence = evidenceOf(record);
   if (evidence.length) {
     const section = body.appendChild(el("details", "evidence-list"));
     section.open = true;
@@ -490,7 +592,7 @@ async function fillTurn(turn, record) {
     const charts = chartsOf(record);
     evidence.forEach((item, index) => {
       const own = charts.filter((chart) => chart.evidence_index === index);
-      evidenceBlock(item, index, own, section);
+      evidenceBlock(item, index, own, section, appended[index]);
     });
   }
 }
@@ -589,8 +691,11 @@ async function ask(question) {
     hideBanner();
     let record = null;
     for await (const frame of sseFrames(response)) {
-      if (frame.event === "harness_event") appendEvent(JSON.parse(frame.data));
-      else if (frame.event === "record") record = JSON.parse(frame.data);
+      if (frame.event === "harness_event") {
+        const event = JSON.parse(frame.data);
+        appendEvent(event);
+        showProgress(turn, event);
+      } else if (frame.event === "record") record = JSON.parse(frame.data);
     }
     if (!record) {
       failTurn(turn, "La transmisión terminó sin registro de la ejecución.");

@@ -1,0 +1,112 @@
+"""An answer on the page in Chromium: the prose, then each result's rows once in its evidence
+panel; every row asked for; and a run that waits in the admission line says so."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from web_page_support import (
+    ANSWER_TIMEOUT_MS,
+    API_KEYS,
+    LAPTOP,
+    MINTRAL_KEY,
+    ask,
+    enter_key,
+    open_page,
+    page_app,
+    record_of,
+    serving,
+)
+
+from miot_harness.settings import load_settings
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_ranking_shows_the_prose_first_then_its_rows_once(browser, page_server):
+    watched = await open_page(browser, page_server, LAPTOP)
+    page = watched.page
+    turn = await ask(page, "¿qué transportista tuvo el peor cumplimiento?", key=MINTRAL_KEY)
+    record = await record_of(page, turn, MINTRAL_KEY)
+    rows = record["artifacts"]["evidence"][0]["rows"]
+    carriers = [row["transportista"] for row in rows]
+    assert len(carriers) == len(set(carriers)) > 1
+    # The record's answer keeps the harness's table after the prose: the CLI and MCP print it.
+    assert all(f"| {carrier} |" in record["answer"] for carrier in carriers)
+
+    answer = turn.locator(".answer")
+    prose = await answer.inner_text()
+    assert "LogiAndes" in prose  # the ranking's first row, named by the prose
+    assert await answer.locator("table").count() == 0
+    assert "Mostrando" not in prose and "Rendimiento por transportista" not in prose
+
+    evidence = turn.locator(".evidence")
+    assert (await answer.bounding_box())["y"] < (await evidence.bounding_box())["y"]
+    await evidence.locator(".table-fold summary").click()
+    assert await turn.locator("table").count() == 1
+    cells = await turn.locator("td").all_inner_texts()
+    assert sorted(cell for cell in cells if cell in carriers) == sorted(carriers)
+    # The appended block's title and notes stay with the rows they describe.
+    assert await evidence.locator(".evidence-title").inner_text() == "Rendimiento por transportista"
+    notes = await evidence.locator(".evidence-note").all_inner_texts()
+    assert f"Mostrando {len(rows)} de {len(rows)}." in notes
+    assert any(note.startswith("Ordenado por % a tiempo") for note in notes)
+    assert watched.errors == []
+
+
+async def test_the_page_shows_every_row_the_question_asked_for(browser, page_server):
+    watched = await open_page(browser, page_server, LAPTOP)
+    page = watched.page
+    turn = await ask(page, "cola crítica de hoy en la RM, los 10 primeros", key=MINTRAL_KEY)
+    record = await record_of(page, turn, MINTRAL_KEY)
+    item = record["artifacts"]["evidence"][0]
+    assert item["args"]["limit"] == 10 and item["total_count"] > 10
+    assert len(item["rows"]) == 10
+    evidence = turn.locator(".evidence")
+    assert await evidence.locator("tbody tr").count() == 10
+    codes = await evidence.locator("tbody tr td:first-child").all_inner_texts()
+    assert codes == [row["codigo"] for row in item["rows"]]
+    caption = await evidence.locator(".evidence-source").inner_text()
+    assert caption.endswith(f"10 de {item['total_count']} filas")
+    assert f"Mostrando 10 de {item['total_count']}." in await evidence.inner_text()
+    assert await turn.locator(".answer table").count() == 0
+    assert watched.errors == []
+
+
+async def test_a_run_waiting_for_a_slot_shows_its_place_then_its_answer(browser, demo_db, tmp_path):
+    settings = load_settings(
+        data_dir=tmp_path,
+        nexo_db_scripts_root=demo_db.db_scripts_root,
+        nexo_db_alias=demo_db.alias,
+        model="offline",
+        api_keys=json.dumps(API_KEYS),
+        max_concurrent_runs=1,
+    )
+    app = page_app(settings)
+    async with serving(app) as (url, _):
+        admission = app.state.api.launcher.admission
+        # Another operator's run holds the only slot until released below.
+        held = admission.enter(("mintral", "otra-operadora"))
+        assert held.running
+        watched = await open_page(browser, url, LAPTOP)
+        page = watched.page
+        await page.click("#change-key")
+        await enter_key(page, MINTRAL_KEY)
+        await page.fill("#q", "resumen del centro de control de hoy")
+        await page.click("#go")
+        waiting = page.locator(".turn .working[data-queued]")
+        await waiting.wait_for()
+        assert await waiting.inner_text() == "En espera (posición 1)…"
+        assert admission.waiting == 1
+        first = page.locator("#timeline .event").first
+        assert "posición 1 en la fila" in await first.inner_text()
+
+        admission.release(held)
+        turn = page.locator(".turn").nth(0)
+        await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert "status-completed" in await turn.get_attribute("class")
+        assert await turn.locator(".chart-kpi_tiles .tile").count() > 0
+        labels = await page.locator("#timeline .event strong").all_inner_texts()
+        assert labels[:2] == ["En espera", "Inicio"] and labels[-1] == "Fin"
+        assert watched.errors == []
