@@ -110,3 +110,51 @@ async def test_a_run_waiting_for_a_slot_shows_its_place_then_its_answer(browser,
         labels = await page.locator("#timeline .event strong").all_inner_texts()
         assert labels[:2] == ["En espera", "Inicio"] and labels[-1] == "Fin"
         assert watched.errors == []
+
+
+# splitAnswer on answers the harness could write: the appended blocks are split off only when
+# they are exactly one block per evidence item with rows, each holding all of its rows.
+SPLIT_CASES = r"""
+(() => {
+  const rows = (n) => Array.from({ length: n }, (_, i) => ({ codigo: "SV-" + i }));
+  const table = (n) => ["| Código |", "| --- |", ...rows(n).map((r) => "| " + r.codigo + " |")];
+  const note = (n) => "_Mostrando " + n + " de 9._";
+  const block = (title, n) => ["**" + title + "**", "", ...table(n), "", note(n)];
+  const answer = (...parts) => parts.map((p) => p.join("\n")).join("\n\n");
+  const prose = ["Cola crítica: **9** en total."];
+  const own = ["**Resumen propio**", "", ...table(1)];
+  const two = [{ rows: rows(2) }, { output: { data: { total: 3 } } }, { rows: rows(3) }];
+  const cases = {
+    split: splitAnswer(answer(prose, block("Cola", 2), block("Eventos", 3)), two),
+    own_table_kept: splitAnswer(answer(prose, own, block("Cola", 2)), [{ rows: rows(2) }]),
+    rows_differ: splitAnswer(answer(prose, block("Cola", 2)), [{ rows: rows(3) }]),
+    no_block: splitAnswer(answer(prose), [{ rows: rows(2) }]),
+    no_rows: splitAnswer(answer(prose, own), [{ rows: [] }]),
+  };
+  return Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, {
+    prose: v.prose, appended: v.appended,
+  }]));
+})()
+"""
+
+
+async def test_the_prose_is_told_from_the_appended_tables_only_when_they_match(
+    browser, page_server
+):
+    watched = await open_page(browser, page_server, LAPTOP)
+    cases = await watched.page.evaluate(SPLIT_CASES)
+    prose = "Cola crítica: **9** en total."
+    assert cases["split"] == {
+        "prose": prose,
+        "appended": {
+            "0": {"title": "Cola", "notes": ["Mostrando 2 de 9."]},
+            "2": {"title": "Eventos", "notes": ["Mostrando 3 de 9."]},
+        },
+    }
+    own = cases["own_table_kept"]
+    assert own["prose"] == prose + "\n\n**Resumen propio**\n\n| Código |\n| --- |\n| SV-0 |"
+    assert list(own["appended"]) == ["0"]
+    for whole in ("rows_differ", "no_block", "no_rows"):
+        assert cases[whole]["appended"] == {}, whole
+        assert cases[whole]["prose"].startswith(prose), whole
+    assert cases["rows_differ"]["prose"].endswith("_Mostrando 2 de 9._")
