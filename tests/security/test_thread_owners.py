@@ -86,7 +86,7 @@ async def test_a_thread_is_its_owners_on_the_api_the_mcp_server_and_the_cli(
     cli_run = HarnessRunRecord.model_validate_json(clis.stdout)
     assert (cli_run.thread_id, cli_run.user_id, cli_run.status.value) == (
         cli_thread,
-        "cli",
+        "local",
         "completed",
     )
 
@@ -110,5 +110,5 @@ async def test_a_thread_is_its_owners_on_the_api_the_mcp_server_and_the_cli(
     assert owners == {
         api_thread: [("ana", anas["run_id"])],
         mcp_thread: [("mcp", mcps.structured_content["run_id"])],
-        cli_thread: [("cli", cli_run.run_id)],
+        cli_thread: [("local", cli_run.run_id)],
     }, "nothing was stored in another user's thread"

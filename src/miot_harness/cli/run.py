@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Answer questions: demo, ask, serve.")
 
-# The user of every run `ask` starts: its threads are this user's within the tenant.
-CLI_USER = "cli"
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Log every run event.")]
 
 
@@ -245,10 +243,12 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
 
 async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> HarnessRunRecord | None:
     """The run's record, or None when `--thread-id` names another user's thread."""
+    from miot_harness.api.auth import OPEN_USER
     from miot_harness.mcp.serve import demo_resolver
     from miot_harness.runtime import open_runtime
 
-    user_id = request.user_id or CLI_USER
+    # The local operator, as on a keyless server: a thread begun on the local page goes on here.
+    user_id = request.user_id or OPEN_USER
     async with open_runtime(settings, demo_database=demo_resolver(settings)) as runtime:
         if request.thread_id is not None and not await runtime.store.claim_thread(
             request.thread_id, tenant_id, user_id
