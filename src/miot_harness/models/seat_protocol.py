@@ -119,7 +119,9 @@ def render_section(title: str, body: str) -> str:
 
 
 def render_json_section(title: str, value: Any) -> str:
-    payload = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+    """A `## title` section holding `value` as compact JSON (no `indent`: that forces Python's
+    slow encoder over the catalogue and the evidence on every seat call)."""
+    payload = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return f"## {title}\n```json\n{payload}\n```"
 
 

@@ -82,10 +82,19 @@ async def call_model(
     tools: list[dict[str, Any]] | None = None,
 ) -> ModelReply:
     """Invoke once; any exception becomes `ModelCallError` naming the model."""
+    from miot_harness.models.offline import OfflineChatModel
+
     label = model_label(model)
-    runnable: Any = model.bind_tools(tools) if tools and supports_tools(model) else model
+    offline = isinstance(model, OfflineChatModel)
+    binds = tools and not offline and supports_tools(model)
+    runnable: Any = model.bind_tools(tools) if binds else model
     try:
-        reply = await runnable.ainvoke(list(messages))
+        if offline:
+            # The offline model answers in tens of microseconds; LangChain's run machinery
+            # around it (callbacks, config, a gather) costs ten times that per seat call.
+            reply = model.respond(list(messages), tools or ())
+        else:
+            reply = await runnable.ainvoke(list(messages))
     except Exception as exc:
         raise ModelCallError(label, f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(reply, AIMessage):

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
+from miot_harness.language.catalogue_values import CatalogMatcher
 from miot_harness.language.dates import resolve_dates
 from miot_harness.language.normalise import fold
 from miot_harness.language.question_flags import Paging, read_flags
@@ -53,18 +56,29 @@ def _names(question: str, index: ToolIndex) -> str:
 def question_filters(prompt: SeatPrompt) -> QuestionFilters:
     """Every filter the question states, the terms those filters used up, and its paging."""
     _, index = prompt.tools
-    extraction = prompt.matcher.match(prompt.question, index.speller.knows)
+    now = prompt.now
+    return _question_filters(
+        prompt.question, index, prompt.matcher, now.date() if now is not None else None
+    )
+
+
+@lru_cache(maxsize=256)
+def _question_filters(
+    question: str, index: ToolIndex, matcher: CatalogMatcher, today: date | None
+) -> QuestionFilters:
+    """Read once per question, catalogue and day: the filter expert and the analyst of a run
+    both ask (the index and the matcher are cached per section text, so they key by identity)."""
+    extraction = matcher.match(question, index.speller.knows)
     args: dict[str, Any] = dict(extraction.args)
-    flags = read_flags(prompt.question)
+    flags = read_flags(question)
     args.update(flags.args)
     matched = set(extraction.consumed().split())
-    names = " ".join(w for w in _names(prompt.question, index).split() if _key(w) not in matched)
+    names = " ".join(w for w in _names(question, index).split() if _key(w) not in matched)
     consumed = [extraction.consumed(), flags.text, names]
-    now = prompt.now
-    if now is not None:
-        dates = resolve_dates(prompt.question, now.date())
+    if today is not None:
+        dates = resolve_dates(question, today)
         args.update(dates.as_args())
-        folded = fold(prompt.question)  # same length as the text the spans index
+        folded = fold(question)  # same length as the text the spans index
         consumed.extend(folded[start:end] for start, end in dates.spans)
     neutral = frozenset(terms(" ".join(consumed)))
     return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names)

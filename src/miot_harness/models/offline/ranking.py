@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from miot_harness.language.normalise import fold
 from miot_harness.language.spelling import Speller
@@ -219,6 +219,9 @@ class ToolIndex:
     ) -> list[ToolScore]:
         """Every tool's score, best first; `neutral` terms (filter values) never count against;
         without `shapes`, by the question's words alone."""
+        return list(_ranked(self, question, neutral, shapes))
+
+    def _scores(self, question: str, neutral: frozenset[str], shapes: bool) -> list[ToolScore]:
         query = self.question_terms(question, shapes)
         words = [t for t in query if not t.startswith(SHAPE_MARK)]
         weights = {t: self._idf.get(t, UNKNOWN_WEIGHT) for t in words}
@@ -242,3 +245,11 @@ class ToolIndex:
             coverage = found / total if total else 0.0
             scores.append(ToolScore(tool.name, score, coverage, tuple(matched)))
         return sorted(scores, key=lambda s: (-s.score, s.name))
+
+
+@lru_cache(maxsize=256)
+def _ranked(
+    index: ToolIndex, question: str, neutral: frozenset[str], shapes: bool
+) -> tuple[ToolScore, ...]:
+    """A question is ranked by several seats and clauses of one run: score it once."""
+    return tuple(index._scores(question, neutral, shapes))

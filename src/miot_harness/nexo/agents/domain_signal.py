@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
+from miot_harness.nexo.identity_cache import by_identity
 from miot_harness.tools import HarnessTool
 
 # General words of time and place: they narrow a question, they never make it operational.
@@ -173,7 +174,15 @@ class DomainVocabulary:
 def domain_vocabulary(
     tools: Sequence[HarnessTool], values: dict[str, Any], tenant: str = ""
 ) -> DomainVocabulary:
-    """The vocabulary of a set of tools and a catalogue (and the tenant's own name)."""
+    """The vocabulary of a set of tools and a catalogue (and the tenant's own name), built
+    once per tool set, catalogue and tenant."""
+    return _vocabulary(tuple(tools), values, tenant)
+
+
+@by_identity()
+def _vocabulary(
+    tools: tuple[HarnessTool, ...], values: dict[str, Any], tenant: str
+) -> DomainVocabulary:
     shared = _shared_paragraphs(tools)
     by_tool = {
         tool.name: frozenset(

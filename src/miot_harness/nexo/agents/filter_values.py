@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 
 from miot_harness.language.normalise import fold_phrase
 from miot_harness.models.seat_protocol import VALUE_LIST_KEYS
+from miot_harness.nexo.identity_cache import by_identity
 from miot_harness.schemas import UnresolvedValue
 
 # A typo of one value: "transrapdo" is TransRápido, "Rancagua Norte" is not Rancagua.
@@ -50,8 +51,11 @@ def _region_spellings(regions: list[Any]) -> dict[str, str]:
     return spellings
 
 
+@by_identity(maxsize=64)
 def catalogue_spellings(name: str, values: dict[str, Any]) -> dict[str, str] | None:
-    """Typed spelling key → canonical value for one filter, or None when not in the catalogue."""
+    """Typed spelling key → canonical value for one filter, or None when not in the catalogue.
+
+    Built once per catalogue and filter and shared: callers read it, never change it."""
     if name == "region" and isinstance(values.get("regiones"), list):
         return _region_spellings(values["regiones"])
     if name == "comuna" and isinstance(values.get("comunas"), list):
@@ -63,8 +67,10 @@ def catalogue_spellings(name: str, values: dict[str, Any]) -> dict[str, str] | N
     return None
 
 
+@by_identity(maxsize=64)
 def part_spellings(spellings: dict[str, str]) -> dict[str, str]:
-    """Each proper run of words of a value that belongs to that value alone → the value."""
+    """Each proper run of words of a value that belongs to that value alone → the value
+    (shared per `spellings`, like `catalogue_spellings`)."""
     owners: dict[str, set[str]] = {}
     for spelling, canonical in spellings.items():
         tokens = spelling.split()

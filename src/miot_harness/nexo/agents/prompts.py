@@ -30,6 +30,7 @@ from miot_harness.models.seat_protocol import (
 )
 from miot_harness.models.usage import system_message
 from miot_harness.nexo.descriptions import LAYER_PREFIX
+from miot_harness.nexo.identity_cache import by_identity
 from miot_harness.nexo.primer import COORDINADOR_PRIMER
 from miot_harness.nexo.state import NexoEvidence, NexoPlan
 from miot_harness.settings import HarnessSettings
@@ -143,7 +144,9 @@ def _schema_text(tool: HarnessTool) -> str:
     return json.dumps(tool.input_model.model_json_schema(), ensure_ascii=False)
 
 
+@by_identity()
 def values_section(values: dict[str, Any]) -> str:
+    """Rendered once per catalogue: it is the longest section and the same on every run."""
     return render_json_section(SECTION_VALUES, values)
 
 
@@ -249,12 +252,18 @@ def _call_parameters(tool: HarnessTool) -> dict[str, Any]:
 
 
 def openai_tools(tools: Sequence[HarnessTool]) -> list[dict[str, Any]]:
-    """The tools in the OpenAI function format every `bind_tools` accepts.
+    """The tools in the OpenAI function format every `bind_tools` accepts, a fresh copy.
 
     A model that answers with a tool call may rank through the call's `order_by`; the filter
     expert takes it out before the arguments are validated.
     """
-    return [
+    return json.loads(_openai_tools_text(tuple(tools)))
+
+
+@lru_cache(maxsize=16)
+def _openai_tools_text(tools: tuple[HarnessTool, ...]) -> str:
+    """Built once per set of tools; decoding the text is the cheapest deep copy."""
+    functions = [
         {
             "type": "function",
             "function": {
@@ -265,3 +274,4 @@ def openai_tools(tools: Sequence[HarnessTool]) -> list[dict[str, Any]]:
         }
         for tool in tools
     ]
+    return json.dumps(functions, ensure_ascii=False)
