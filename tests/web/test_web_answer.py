@@ -47,6 +47,12 @@ async def test_a_ranking_shows_the_prose_first_then_its_rows_once(browser, page_
     assert await turn.locator("table").count() == 1
     cells = await turn.locator("td").all_inner_texts()
     assert sorted(cell for cell in cells if cell in carriers) == sorted(carriers)
+    # Columns in the words of the harness's tables; shares as "71,9 %".
+    headers = await turn.locator("th").all_inner_texts()
+    assert headers[:2] == ["Transportista", "Servicios"] and "% a tiempo" in headers
+    share = headers.index("% a tiempo")
+    first = await turn.locator("tbody tr").nth(0).locator("td").all_inner_texts()
+    assert first[share] == f"{rows[0]['pct_a_tiempo']:.1f} %".replace(".", ",")
     # The appended block's title and notes stay with the rows they describe.
     assert await evidence.locator(".evidence-title").inner_text() == "Rendimiento por transportista"
     notes = await evidence.locator(".evidence-note").all_inner_texts()

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from miot_harness.settings import load_settings
 from miot_harness.web import web_router
-from miot_harness.web.router import MAX_MARKDOWN_CHARS
+from miot_harness.web.router import MAX_COLUMNS, MAX_MARKDOWN_CHARS
 
 HOSTILE = '<script>window.pwned=1</script> y <img src=x onerror="window.pwned=1">'
 
@@ -106,6 +106,26 @@ async def test_render_keeps_links_and_images_as_text(client, markdown):
     html = (await client.post("/ui/render", json={"markdown": markdown})).json()["html"]
     assert "href" not in html and "<a" not in html and "<img" not in html
     assert "malicioso" in html or "javascript" in html
+
+
+async def test_render_names_the_columns_as_the_harness_tables_do(client):
+    columns = ["pct_a_tiempo", "n_atrasados", "eta_clasificacion", "<b>x</b>"]
+    response = await client.post("/ui/render", json={"markdown": "hola", "columns": columns})
+    assert response.status_code == 200
+    assert response.json()["columns"] == {
+        "pct_a_tiempo": {"label": "% a tiempo", "percent": True},
+        "n_atrasados": {"label": "Atrasados", "percent": False},
+        "eta_clasificacion": {"label": "ETA clasificación", "percent": False},
+        "<b>x</b>": {"label": "<b>x</b>", "percent": False},
+    }
+    assert (await client.post("/ui/render", json={"markdown": "hola"})).json()["columns"] == {}
+
+
+async def test_render_rejects_too_many_columns(client):
+    columns = [f"c{n}" for n in range(MAX_COLUMNS + 1)]
+    response = await client.post("/ui/render", json={"markdown": "hola", "columns": columns})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "columns"]
 
 
 async def test_render_rejects_a_body_without_markdown(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,10 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from miot_harness.settings import HarnessSettings
 from miot_harness.web.markdown import render_markdown
+from miot_harness.wording import is_percent, label
 
 # Far above any answer, and small enough that even a body of escaped astral characters
 # (12 JSON bytes each) stays under the API's 64 KiB body cap, so an over-long text gets 422.
 MAX_MARKDOWN_CHARS = 5_000
+# Result columns of one answer's evidence whose operator words the page asks for.
+MAX_COLUMNS = 200
+MAX_COLUMN_CHARS = 100
 JAVASCRIPT = "text/javascript; charset=utf-8"
 # Served name -> (file under static/, media type). ECharts renders the evidence charts; it
 # needs neither eval nor inline script, so the policy below stays as strict as it was.
@@ -43,12 +48,23 @@ class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     markdown: str = Field(max_length=MAX_MARKDOWN_CHARS)
+    columns: list[Annotated[str, Field(max_length=MAX_COLUMN_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_COLUMNS
+    )
+
+
+class ColumnWords(BaseModel):
+    """A result column as the harness's tables name it, and whether it holds percentages."""
+
+    label: str
+    percent: bool
 
 
 class RenderedAnswer(BaseModel):
-    """The HTML of an answer; raw HTML from the source is escaped."""
+    """The HTML of an answer (raw HTML from the source escaped) and its columns' words."""
 
     html: str
+    columns: dict[str, ColumnWords] = Field(default_factory=dict)
 
 
 class PageConfig(BaseModel):
@@ -105,7 +121,10 @@ def web_router(settings: HarnessSettings) -> APIRouter:
         },
     )
     async def render(body: RenderRequest) -> RenderedAnswer:
-        """Render an answer's Markdown on the server, raw HTML disabled."""
-        return RenderedAnswer(html=render_markdown(body.markdown))
+        """Render an answer's Markdown on the server, raw HTML disabled; label its columns."""
+        columns = {
+            key: ColumnWords(label=label(key), percent=is_percent(key)) for key in body.columns
+        }
+        return RenderedAnswer(html=render_markdown(body.markdown), columns=columns)
 
     return router

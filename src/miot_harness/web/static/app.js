@@ -9,6 +9,8 @@ const KEY_STORAGE = "miot.apiKey";
 const THREAD_STORAGE = "miot.threadId";
 const MAX_CELL_CHARS = 300;
 const THREADS_PAGE = 20;
+// What /ui/render labels at most (web/router.py MAX_COLUMNS); further columns show their keys.
+const MAX_LABELLED_COLUMNS = 200;
 const NARROW = "(max-width: 900px)";
 
 const state = {
@@ -141,14 +143,21 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 // ("always": Spanish would otherwise leave four-digit numbers ungrouped).
 const NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 10, useGrouping: "always" });
 const TILE_NUMBER = new Intl.NumberFormat("es-CL", { maximumFractionDigits: 1, useGrouping: "always" });
+const PERCENT = new Intl.NumberFormat("es-CL", {
+  minimumFractionDigits: 1,
+  maximumFractionDigits: 1,
+  useGrouping: "always",
+});
 
 function numberText(value) {
   return typeof value === "number" && Number.isFinite(value) ? NUMBER.format(value) : value;
 }
 
-function cellText(value) {
+// `percent`: the column holds percentages, written with one decimal like the harness's tables.
+function cellText(value, percent) {
   if (value === null || value === undefined) return "—";
   if (typeof value === "boolean") return value ? "sí" : "no";
+  if (typeof value === "number" && percent && Number.isFinite(value)) return PERCENT.format(value) + " %";
   if (typeof value === "number") return numberText(value);
   // Timestamps read in the harness's zone, like the freshness badge.
   if (typeof value === "string" && ISO_TIMESTAMP.test(value)) return formatTime(value);
@@ -156,16 +165,20 @@ function cellText(value) {
   return text.length > MAX_CELL_CHARS ? text.slice(0, MAX_CELL_CHARS) + "…" : text;
 }
 
-function tableOf(columns, rows) {
+// `words`: each column's label and percent flag from the server; a column without them shows its key.
+function tableOf(columns, rows, words) {
   const table = el("table");
   const head = el("tr");
-  for (const column of columns) head.appendChild(el("th", null, column));
+  for (const column of columns) {
+    const th = head.appendChild(el("th", null, (words[column] || {}).label || column));
+    th.title = column;
+  }
   table.appendChild(el("thead")).appendChild(head);
   const body = table.appendChild(el("tbody"));
   for (const row of rows) {
     const tr = body.appendChild(el("tr"));
     for (const column of columns) {
-      const td = tr.appendChild(el("td", null, cellText(row[column])));
+      const td = tr.appendChild(el("td", null, cellText(row[column], (words[column] || {}).percent)));
       td.title = td.textContent;
     }
   }
@@ -354,7 +367,7 @@ function splitAnswer(answer, evidence) {
 }
 
 // ---------- evidence ----------
-function evidenceBlock(item, index, charts, container, appended) {
+function evidenceBlock(item, index, charts, container, appended, words) {
   const block = container.appendChild(el("figure", "evidence"));
   block.dataset.index = String(index);
   const rows = rowsOf(item);
@@ -382,7 +395,7 @@ function evidenceBlock(item, index, charts, container, appended) {
     holder.appendChild(el("summary", null, "Ver tabla"));
   }
   const scroller = holder.appendChild(el("div", "table-scroll"));
-  if (shown.length) scroller.appendChild(tableOf(columns, shown));
+  if (shown.length) scroller.appendChild(tableOf(columns, shown, words));
   else scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
   for (const note of appended ? appended.notes : []) block.appendChild(el("p", "evidence-note", note));
 }
@@ -506,17 +519,22 @@ function showRecordTrace(record) {
 }
 
 // ---------- turns ----------
-async function renderAnswer(container, markdown) {
+// Fills `container` with the answer's HTML; returns the operator words of `columns` (none
+// when the server could not render, and the answer is then shown as plain text).
+async function renderAnswer(container, markdown, columns) {
   try {
     const response = await fetch("/ui/render", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ markdown }),
+      body: JSON.stringify({ markdown, columns }),
     });
     if (!response.ok) throw new Error("render " + response.status);
-    container.innerHTML = (await response.json()).html;
+    const rendered = await response.json();
+    container.innerHTML = rendered.html;
+    return rendered.columns || {};
   } catch (error) {
     container.textContent = markdown;
+    return {};
   }
 }
 
@@ -580,7 +598,8 @@ async function fillTurn(turn, record) {
   const evidence = evidenceOf(record);
   const { prose, appended } = splitAnswer(record.answer || "", evidence);
   const answer = body.appendChild(el("div", "answer"));
-  await renderAnswer(answer, prose || "(sin respuesta)");
+  const columns = Array.from(new Set(evidence.flatMap((item) => tableData(item).columns)));
+  const words = await renderAnswer(answer, prose || "(sin respuesta)", columns.slice(0, MAX_LABELLED_COLUMNS));
   const clarification = record.artifacts && record.artifacts.clarification;
   if (record.status === "needs_input" && clarification && Array.isArray(clarification.options)) {
     body.appendChild(clarificationBlock(clarification.options));
@@ -592,7 +611,7 @@ async function fillTurn(turn, record) {
     const charts = chartsOf(record);
     evidence.forEach((item, index) => {
       const own = charts.filter((chart) => chart.evidence_index === index);
-      evidenceBlock(item, index, own, section, appended[index]);
+      evidenceBlock(item, index, own, section, appended[index], words);
     });
   }
 }
