@@ -260,8 +260,9 @@ async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> Harne
 def _thread_owned(record: HarnessRunRecord | None) -> HarnessRunRecord:
     """The record; exit 2 when there is none because the thread is another user's."""
     if record is None:
-        # The API's 404 wording: another user's thread reads as one that does not exist.
-        typer.echo("--thread-id: no such thread", err=True)
+        from miot_harness.api.thread_routes import NO_SUCH_THREAD
+
+        typer.echo(f"--thread-id: {NO_SUCH_THREAD}", err=True)
         raise typer.Exit(2)
     return record
 
