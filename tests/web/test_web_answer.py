@@ -12,6 +12,7 @@ from web_page_support import (
     LAPTOP,
     MINTRAL_KEY,
     ask,
+    done_turn,
     enter_key,
     open_page,
     page_app,
@@ -109,8 +110,8 @@ async def test_a_run_waiting_for_a_slot_shows_its_place_then_its_answer(browser,
         assert "posición 1 en la fila" in await first.inner_text()
 
         admission.release(held)
-        turn = page.locator(".turn").nth(0)
-        await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        turn = done_turn(page, 0)
+        await turn.wait_for(timeout=ANSWER_TIMEOUT_MS)
         assert "status-completed" in await turn.get_attribute("class")
         assert await turn.locator(".chart-kpi_tiles .tile").count() > 0
         labels = await page.locator("#timeline .event strong").all_inner_texts()
@@ -136,6 +137,10 @@ SPLIT_CASES = r"""
     rows_differ: splitAnswer(answer(prose, block("Cola", 2)), [{ rows: rows(3) }]),
     no_block: splitAnswer(answer(prose), [{ rows: rows(2) }]),
     no_rows: splitAnswer(answer(prose, own), [{ rows: [] }]),
+    text_between: splitAnswer(
+      answer(prose, block("Cola", 2), ["**Eventos**: ninguna fila."], block("POD", 1), ["Fin."]),
+      [{ rows: rows(2) }, { rows: [] }, { rows: rows(1) }],
+    ),
   };
   return Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, {
     prose: v.prose, appended: v.appended,
@@ -164,3 +169,10 @@ async def test_the_prose_is_told_from_the_appended_tables_only_when_they_match(
         assert cases[whole]["appended"] == {}, whole
         assert cases[whole]["prose"].startswith(prose), whole
     assert cases["rows_differ"]["prose"].endswith("_Mostrando 2 de 9._")
+    # Text around the blocks (an empty result's line, a closing sentence) stays in the prose.
+    between = cases["text_between"]
+    assert between["prose"] == prose + "\n\n**Eventos**: ninguna fila.\n\nFin."
+    assert between["appended"] == {
+        "0": {"title": "Cola", "notes": ["Mostrando 2 de 9."]},
+        "2": {"title": "POD", "notes": ["Mostrando 1 de 9."]},
+    }

@@ -14,6 +14,7 @@ from web_page_support import (
     PHONE,
     REPO,
     ask,
+    done_turn,
     enter_key,
     open_page,
     page_app,
@@ -166,7 +167,7 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     assert await threads.nth(0).get_attribute("aria-current") == "true"
 
     await threads.nth(1).locator("button").click()
-    await page.locator(".turn").nth(1).locator(".turn-meta").wait_for()
+    await done_turn(page, 1).wait_for()
     assert await page.locator(".turn .question").all_inner_texts() == [
         "resumen del centro de control de hoy",
         "distribución de ETA de hoy",
@@ -178,7 +179,7 @@ async def test_the_sidebar_lists_conversations_and_reopens_them(browser, server)
     reopened = await page.context.new_page()
     await reopened.goto(server + "/")
     await enter_key(reopened, key)
-    await reopened.locator(".turn").nth(1).locator(".turn-meta").wait_for()
+    await done_turn(reopened, 1).wait_for()
     assert (await reopened.locator(".turn .question").all_inner_texts())[0] == (
         "resumen del centro de control de hoy"
     )
@@ -227,8 +228,8 @@ async def test_a_clarification_offers_buttons_and_one_completes_the_question(bro
     thread = record["thread_id"]
 
     await buttons.nth(0).click()
-    answer = page.locator(".turn").nth(1)
-    await answer.locator(".turn-meta").wait_for()
+    answer = done_turn(page, 1)
+    await answer.wait_for()
     assert await answer.locator(".question").inner_text() == options[0]["message"]
     assert "status-completed" in await answer.get_attribute("class")
     assert (await record_of(page, answer, key))["thread_id"] == thread

@@ -12,6 +12,7 @@ from web_page_support import (
     PHONE,
     WATCH_CSP,
     ask,
+    done_turn,
     enter_key,
     open_page,
     page_app,
@@ -51,7 +52,7 @@ async def test_kpi_and_table_questions_show_answer_table_freshness_and_trace(
 
     # The thread's earlier turns come back from the server after a reload.
     await page.reload()
-    await page.locator(".turn:nth-child(2) .turn-meta").wait_for()
+    await done_turn(page, 1).wait_for()
     questions = await page.locator(".turn .question").all_inner_texts()
     assert questions == [
         "resumen del centro de control de hoy",
@@ -187,8 +188,8 @@ async def test_a_wrong_key_is_asked_for_again(browser, page_server):
     assert "no fue aceptada" in await page.locator("#key-prompt").inner_text()
     assert await page.locator(".turn").count() == 0
     await enter_key(page, MINTRAL_KEY)
-    turn = page.locator(".turn").nth(0)
-    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    turn = done_turn(page, 0)
+    await turn.wait_for(timeout=ANSWER_TIMEOUT_MS)
     assert "status-completed" in await turn.get_attribute("class")
 
 

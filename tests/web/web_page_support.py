@@ -116,9 +116,14 @@ async def ask(page, question: str, *, key: str | None = None):
     await page.click("#go")
     if key is not None:
         await enter_key(page, key)
-    turn = page.locator(".turn").nth(count)
-    await turn.locator(".turn-meta").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    turn = done_turn(page, count)
+    await turn.wait_for(timeout=ANSWER_TIMEOUT_MS)
     return turn
+
+
+def done_turn(page, index: int):
+    """The turn at `index` once the page has drawn it whole (answer, evidence, charts)."""
+    return page.locator(".turn[data-done]").nth(index)
 
 
 async def record_of(page, turn, key: str) -> dict:

@@ -328,18 +328,31 @@ function chartsOf(record) {
 
 // ---------- prose and appended tables ----------
 // After the prose the harness appends, per evidence item with rows and in evidence order, a
-// block "**Título**", a blank line, a Markdown table of every row and italic notes. The page
-// draws those rows in the evidence panel, so it shows the prose alone and keeps each block's
-// title and notes for its panel.
+// block "**Título**", a blank line, a Markdown table of every row, a blank line and italic
+// notes. The page draws those rows in the evidence panel, so it shows the answer without
+// these blocks and keeps each block's title and notes for its panel.
 const APPENDED_TABLE = /\n\n\*\*([^\n]+)\*\*\n\n\|/g;
 const NOTE_LINE = /^_(.+)_$/;
 
-function tableLines(block) {
-  return block.split("\n").filter((line) => line.startsWith("|")).length;
+// The block a match starts: its title, table rows, notes and where it ends in the answer.
+function appendedBlock(answer, match) {
+  const lines = answer.slice(match.index + 2).split("\n");
+  let end = 2; // past the title and the blank line under it
+  while (end < lines.length && lines[end].startsWith("|")) end++;
+  const rows = end - 4; // less the title, the blank line, the header and the separator
+  const notes = [];
+  let next = lines[end] === "" ? end + 1 : end;
+  while (next < lines.length && NOTE_LINE.test(lines[next])) {
+    notes.push(NOTE_LINE.exec(lines[next])[1]);
+    end = ++next;
+  }
+  const length = lines.slice(0, end).join("\n").length;
+  return { title: match[1], rows, notes, end: match.index + 2 + length };
 }
 
-// `{prose, appended}`: `appended[i]` is `{title, notes}` for evidence item i. When the tail is
-// not exactly one block per item with its rows, the answer is shown whole, as written.
+// `{prose, appended}`: `appended[i]` is `{title, notes}` for evidence item i; the prose is
+// the rest of the answer. Unless the last blocks are exactly one per item with rows, each
+// holding all its rows, the answer is shown whole, as written.
 function splitAnswer(answer, evidence) {
   const whole = { prose: answer, appended: {} };
   const tabled = [];
@@ -350,20 +363,15 @@ function splitAnswer(answer, evidence) {
   const starts = Array.from(answer.matchAll(APPENDED_TABLE));
   if (!tabled.length || starts.length < tabled.length) return whole;
   const tail = starts.slice(starts.length - tabled.length);
+  const blocks = tail.map((match) => appendedBlock(answer, match));
+  if (blocks.some((block, i) => block.rows !== tabled[i].rows)) return whole;
   const appended = {};
-  for (let i = 0; i < tail.length; i++) {
-    const end = i + 1 < tail.length ? tail[i + 1].index : answer.length;
-    const block = answer.slice(tail[i].index, end);
-    // A header line and a separator line above the rows.
-    if (tableLines(block) !== tabled[i].rows + 2) return whole;
-    const notes = block
-      .split("\n")
-      .map((line) => NOTE_LINE.exec(line.trim()))
-      .filter(Boolean)
-      .map((match) => match[1]);
-    appended[tabled[i].index] = { title: tail[i][1], notes };
-  }
-  return { prose: answer.slice(0, tail[0].index), appended };
+  const rest = [answer.slice(0, tail[0].index)];
+  blocks.forEach((block, i) => {
+    appended[tabled[i].index] = { title: block.title, notes: block.notes };
+    rest.push(answer.slice(block.end, i + 1 < tail.length ? tail[i + 1].index : answer.length).trim());
+  });
+  return { prose: rest.filter((text) => text.trim()).join("\n\n"), appended };
 }
 
 // ---------- evidence ----------
@@ -566,6 +574,12 @@ function newTurn(question) {
   return li;
 }
 
+// Set last, once the turn is drawn whole and the page takes the next question: whoever waits
+// for an answer (the browser tests) waits for this, not for its first element.
+function markDone(turn) {
+  turn.dataset.done = "true";
+}
+
 // A run over the server's limit waits in line; the turn says where until it starts.
 function showProgress(turn, event) {
   const working = turn.querySelector(".working");
@@ -732,6 +746,7 @@ async function ask(question) {
   } finally {
     state.busy = false;
     $("go").disabled = false;
+    markDone(turn);
   }
 }
 
@@ -796,6 +811,7 @@ async function loadThread() {
     for (const record of runs) {
       const turn = newTurn(questionOf(record));
       await fillTurn(turn, record);
+      markDone(turn);
     }
     if (runs.length) showRecordTrace(runs[runs.length - 1]);
   } catch (error) {
