@@ -134,9 +134,13 @@ async def test_kpi_tiles_eta_bars_and_daily_lines_draw_the_evidence(browser, ser
     ]
     for line, column in zip(lines, ("entregados", "a_tiempo", "fallidos"), strict=True):
         assert [point[column] for point in line["rows"]] == [row[column] for row in daily["rows"]]
-    # The Plan panel shows the storytelling route's steps.
+    # The Plan panel shows the storytelling route's steps, each tool with its arguments.
+    steps = record["artifacts"]["story_plan"]["steps"]
+    assert [step["tool"] for step in steps] == [item["tool"] for item in evidence]
+    assert await page.locator("#plan .tool").all_inner_texts() == [step["tool"] for step in steps]
     plan = await page.locator("#plan").inner_text()
-    assert "delivery_metrics" in plan and "Sin herramientas" not in plan
+    assert f"fecha_desde={daily['args']['fecha_desde']}" in plan
+    assert "Sin herramientas" not in plan
     assert await page.locator("#critic-box").is_hidden()  # the story route has no critic
 
     assert await page.evaluate("window.__cspViolations") == []
