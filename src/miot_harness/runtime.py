@@ -321,6 +321,7 @@ async def open_runtime(
 
     With `demo_database`, Nexo boots against the database it resolves (the embedded demo).
     """
+    from miot_harness.language.words import warm_up
     from miot_harness.nexo.threads import open_checkpointer
 
     async with AsyncExitStack() as stack:
@@ -342,5 +343,6 @@ async def open_runtime(
         stack.push_async_callback(runtime.aclose)
         if unused_key := offline_seats_warning(runtime.seat_models, settings):
             log.warning(unused_key)
-        await runtime.boot()
+        # The language dictionaries load while Nexo boots, not on the first user's question.
+        await asyncio.gather(runtime.boot(), asyncio.to_thread(warm_up))
         yield runtime

@@ -47,6 +47,14 @@ def is_stopword(word: str) -> bool:
     return folded in _stopwords() or fold(simplemma.lemmatize(folded, lang="es")) in _stopwords()
 
 
+def warm_up() -> None:
+    """Load the Spanish and English dictionaries and the stop words now (about 2 s on first
+    use), so that the first question does not wait for them."""
+    _stopwords()
+    simplemma.is_known("casa", lang="es")
+    simplemma.is_known("house", lang="en")
+
+
 # Object pronouns a Spanish verb may carry ("muéstrame", "dímelo"), longest first.
 _FIRST = ("me", "te", "se", "nos", "os")
 _SECOND = ("lo", "la", "los", "las", "le", "les")

@@ -5,6 +5,7 @@ Importing this module loads LangGraph: faces import it inside the functions that
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
+from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 
 from miot_harness.nexo.agents import supervisor as route
@@ -43,16 +45,64 @@ NODES: dict[str, Node] = {
 }
 
 
+# Channels whose updates are merged by a reducer rather than replaced (see `NexoState`).
+_REDUCERS: dict[str, Callable[[Any, Any], Any]] = {
+    "messages": add_messages,
+    "evidence": operator.add,
+    "_events": operator.add,
+}
+# A node runs the nodes the router picks after it within its own superstep, up to the
+# summarizer (it rewrites the thread's messages, so it keeps a step of its own) or the end:
+# LangGraph's work per superstep (tasks, channel versions, callbacks, a `values` snapshot)
+# costs more than most nodes. The routing is the same; only the supersteps are fewer.
+_CHAINED = frozenset(route.ROUTED_NODES) - {route.SUMMARIZER}
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _bind(node: Node, deps: NexoDeps) -> BoundNode:
-    async def run(state: NexoState) -> dict[str, Any]:
-        return await node(state, deps)
+def _applied(state: NexoState, update: dict[str, Any]) -> NexoState:
+    """The state as the next node would see it once LangGraph applied `update`."""
+    merged: dict[str, Any] = dict(state)
+    for key, value in update.items():
+        reducer = _REDUCERS.get(key)
+        merged[key] = reducer(merged.get(key) or [], value) if reducer else value
+    return merged  # type: ignore[return-value]
 
-    run.__name__ = node.__name__
+
+def _combined(first: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
+    """One update equal to applying `first` then `then` (reduced channels concatenate)."""
+    combined = dict(first)
+    for key, value in then.items():
+        combined[key] = [*first[key], *value] if key in _REDUCERS and key in first else value
+    return combined
+
+
+async def _answer_and_review(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
+    """The synthesizer, then the critic on its answer: the critic always follows it."""
+    update = await synthesizer(state, deps)
+    return _combined(update, await critic(_applied(state, update), deps))
+
+
+def _bind(name: str, deps: NexoDeps) -> BoundNode:
+    node = _answer_and_review if name == route.SYNTHESIZER else NODES[name]
+
+    async def run(state: NexoState) -> dict[str, Any]:
+        update = await node(state, deps)
+        current = _applied(state, update)
+        while (following := route.next_agent(current, deps.settings)) in _CHAINED:
+            step = await _bind_chained(following)(current, deps)
+            current = _applied(current, step)
+            update = _combined(update, step)
+        return update
+
+    run.__name__ = name
     return run
+
+
+def _bind_chained(name: str) -> Node:
+    return _answer_and_review if name == route.SYNTHESIZER else NODES[name]
 
 
 def build_nexo_graph(
@@ -67,8 +117,8 @@ def build_nexo_graph(
     """Compile the graph; `models` maps seat → chat model, a checkpointer keeps threads."""
     deps = NexoDeps(registry, settings, models, catalog_values, clock)
     builder = StateGraph(NexoState)
-    for name, node in NODES.items():
-        builder.add_node(name, _bind(node, deps))
+    for name in route.ROUTED_NODES:
+        builder.add_node(name, _bind(name, deps))
 
     def next_agent(state: NexoState) -> str:
         return route.next_agent(state, settings)
@@ -76,6 +126,5 @@ def build_nexo_graph(
     targets = [*route.ROUTED_NODES, route.END]
     for source in (START, *route.ROUTED_NODES[:-1]):
         builder.add_conditional_edges(source, next_agent, targets)
-    builder.add_edge(route.SYNTHESIZER, route.CRITIC)
-    builder.add_edge(route.CRITIC, route.END)
+    builder.add_edge(route.SYNTHESIZER, route.END)
     return builder.compile(checkpointer=checkpointer)
