@@ -51,6 +51,9 @@ async def test_a_ranking_shows_the_prose_first_then_its_rows_once(browser, page_
     # Columns in the words of the harness's tables; shares as "71,9 %".
     headers = await turn.locator("th").all_inner_texts()
     assert headers[:2] == ["Transportista", "Servicios"] and "% a tiempo" in headers
+    # Refresh stamps are the freshness badge's, not a column (the CSV keeps them).
+    stamps = [key for key in rows[0] if key.startswith("refreshed_at")]
+    assert stamps and not [header for header in headers if header.startswith("Refreshed")]
     share = headers.index("% a tiempo")
     first = await turn.locator("tbody tr").nth(0).locator("td").all_inner_texts()
     assert first[share] == f"{rows[0]['pct_a_tiempo']:.1f} %".replace(".", ",")

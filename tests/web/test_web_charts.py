@@ -261,6 +261,7 @@ async def test_each_evidence_table_downloads_as_utf8_csv_with_a_byte_order_mark(
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [line["codigo"] for line in table] == [row["codigo"] for row in rows]
     assert [line["comuna"] for line in table] == [row["comuna"] for row in rows]
+    assert list(table[0]) == list(rows[0])  # every column, refresh stamps included
     assert await page.evaluate("window.__cspViolations") == []
 
 

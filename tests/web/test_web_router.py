@@ -110,14 +110,20 @@ async def test_render_keeps_links_and_images_as_text(client, markdown):
 
 async def test_render_names_the_columns_as_the_harness_tables_do(client):
     columns = ["pct_a_tiempo", "n_atrasados", "eta_clasificacion", "<b>x</b>"]
+    columns += ["refreshed_at_servicios", "total_count"]
     response = await client.post("/ui/render", json={"markdown": "hola", "columns": columns})
     assert response.status_code == 200
-    assert response.json()["columns"] == {
-        "pct_a_tiempo": {"label": "% a tiempo", "percent": True},
-        "n_atrasados": {"label": "Atrasados", "percent": False},
-        "eta_clasificacion": {"label": "ETA clasificación", "percent": False},
-        "<b>x</b>": {"label": "<b>x</b>", "percent": False},
+    words = response.json()["columns"]
+    assert {key: (word["label"], word["percent"]) for key, word in words.items()} == {
+        "pct_a_tiempo": ("% a tiempo", True),
+        "n_atrasados": ("Atrasados", False),
+        "eta_clasificacion": ("ETA clasificación", False),
+        "<b>x</b>": ("<b>x</b>", False),
+        "refreshed_at_servicios": ("Refreshed at servicios", False),
+        "total_count": ("Total count", False),
     }
+    # The harness's tables leave out the refresh stamps and the total; so does the page's.
+    assert [key for key, word in words.items() if word["bookkeeping"]] == columns[-2:]
     assert (await client.post("/ui/render", json={"markdown": "hola"})).json()["columns"] == {}
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from miot_harness.evidence_table import TOTAL_COUNT, is_stamp
 from miot_harness.settings import HarnessSettings
 from miot_harness.web.markdown import render_markdown
 from miot_harness.wording import is_percent, label
@@ -54,10 +55,14 @@ class RenderRequest(BaseModel):
 
 
 class ColumnWords(BaseModel):
-    """A result column as the harness's tables name it, and whether it holds percentages."""
+    """A result column as the harness's tables name it and write it.
+
+    `bookkeeping`: a refresh stamp or the total, which those tables leave out (the CSV keeps).
+    """
 
     label: str
     percent: bool
+    bookkeeping: bool
 
 
 class RenderedAnswer(BaseModel):
@@ -123,7 +128,12 @@ def web_router(settings: HarnessSettings) -> APIRouter:
     async def render(body: RenderRequest) -> RenderedAnswer:
         """Render an answer's Markdown on the server, raw HTML disabled; label its columns."""
         columns = {
-            key: ColumnWords(label=label(key), percent=is_percent(key)) for key in body.columns
+            key: ColumnWords(
+                label=label(key),
+                percent=is_percent(key),
+                bookkeeping=is_stamp(key) or key == TOTAL_COUNT,
+            )
+            for key in body.columns
         }
         return RenderedAnswer(html=render_markdown(body.markdown), columns=columns)
 

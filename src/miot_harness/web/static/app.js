@@ -403,7 +403,8 @@ function evidenceBlock(item, index, charts, container, appended, words) {
     holder.appendChild(el("summary", null, "Ver tabla"));
   }
   const scroller = holder.appendChild(el("div", "table-scroll"));
-  if (shown.length) scroller.appendChild(tableOf(columns, shown, words));
+  const visible = columns.filter((column) => !(words[column] || {}).bookkeeping);
+  if (shown.length) scroller.appendChild(tableOf(visible, shown, words));
   else scroller.appendChild(el("p", "muted", "Sin filas para estos filtros."));
   for (const note of appended ? appended.notes : []) block.appendChild(el("p", "evidence-note", note));
 }
