@@ -13,6 +13,7 @@ from nexo_fakes import SEATS, FakeTool, Turn, catalog_values, clock, ctx, rows
 
 from miot_harness.models.factory import get_chat_model
 from miot_harness.models.offline import OfflineChatModel
+from miot_harness.nexo.agents.filter_expert import OUT_OF_SCOPE_MESSAGE
 from miot_harness.nexo.graph import build_nexo_graph
 from miot_harness.nexo.runner import run_nexo_turn
 from miot_harness.nexo.threads import open_checkpointer
@@ -149,7 +150,7 @@ async def test_a_driver_with_no_rows_is_answered_with_the_filter_kept(stub_seats
     stub_seats.decide(
         {"tool": COLA, "args": {"conductor": "juan perez soto", "patente": "kxbr27"}},
         READY,
-        "No hay servicios del conductor Juan Perez Soto.",
+        "Aquí está la cola.",
     )
 
     turn = await ask(
@@ -160,6 +161,8 @@ async def test_a_driver_with_no_rows_is_answered_with_the_filter_kept(stub_seats
     assert turn.result.status == RunStatus.COMPLETED
     assert cola.calls == [{"conductor": "Juan Perez Soto", "patente": "KXBR-27"}]
     assert turn.result.evidence[0]["args"] == {"conductor": "Juan Perez Soto", "patente": "KXBR-27"}
+    # Whatever the model wrote, the answer says nothing matched, with the filters kept.
+    assert "ninguna fila con conductor «Juan Perez Soto», patente «KXBR-27»" in turn.result.answer
 
 
 async def test_a_known_value_with_a_typo_is_resolved_not_asked(stub_seats, settings):
@@ -222,6 +225,8 @@ async def test_a_date_or_a_place_alone_is_refused_out_of_scope(stub_seats, setti
     assert turn.result.status == RunStatus.REFUSED
     assert turn.result.refusal_reason == RefusalReason.OUT_OF_SCOPE
     assert turn.result.clarification is None
+    assert tool_calls(turn) == []
+    assert turn.result.answer == OUT_OF_SCOPE_MESSAGE
 
 
 # --- The thread: the next message completes the original question --------------------------
@@ -336,9 +341,13 @@ async def test_offline_an_unknown_name_asks_before_any_tool(settings, question, 
 
     assert turn.result.status == RunStatus.NEEDS_INPUT
     assert tool_calls(turn) == [] and model_calls(turn) <= 1
+    assert turn.result.clarification.reason == ClarificationReason.UNRESOLVED_VALUE
     [unresolved] = turn.result.clarification.unresolved
     assert (unresolved.filter, unresolved.text) == (filter_name, text)
     assert f"«{text}»" in turn.result.answer
+    assert len(unresolved.suggestions) <= 3
+    for suggestion in unresolved.suggestions:
+        assert suggestion in turn.result.answer
 
 
 @pytest.mark.parametrize(
@@ -350,6 +359,8 @@ async def test_offline_a_date_or_a_place_alone_is_refused(settings, question):
 
     assert turn.result.status == RunStatus.REFUSED
     assert turn.result.refusal_reason == RefusalReason.OUT_OF_SCOPE
+    assert tool_calls(turn) == []
+    assert turn.result.answer == OUT_OF_SCOPE_MESSAGE
 
 
 async def test_offline_a_driver_with_no_rows_completes_with_the_filter_kept(settings):
@@ -362,7 +373,8 @@ async def test_offline_a_driver_with_no_rows_completes_with_the_filter_kept(sett
 
     assert turn.result.status == RunStatus.COMPLETED
     assert registry.get(COLA).calls == [{"conductor": "Juan Pérez Soto"}]
-    assert "Juan Pérez Soto" in turn.result.answer
+    prose = turn.result.answer.split("\n\n")[0]
+    assert "No hay" in prose and "Juan Pérez Soto" in prose
 
 
 async def test_offline_an_ambiguous_question_asks_which_query(settings):

@@ -22,8 +22,10 @@ from miot_harness.nexo.agents.events import NodeEvents
 from miot_harness.nexo.agents.prompts import outcome_sections, seat_body, tool_title
 from miot_harness.nexo.state import NexoEvidence, NexoFailure, NexoState
 from miot_harness.request_gate import tenant_message
+from miot_harness.wording import label
 
 SEAT = "synthesizer"
+_PAGING_ARGS = frozenset({"limit", "offset"})
 
 
 def _answers_with_model(failure: NexoFailure | None, has_evidence: bool) -> bool:
@@ -40,15 +42,28 @@ async def _model_answer(state: NexoState, deps: NexoDeps, events: NodeEvents) ->
     return reply.text.strip()
 
 
+def _no_rows_line(title: str, args: dict[str, Any]) -> str:
+    """An empty result said in words, whatever the model wrote: "ninguna fila con conductor «X»"."""
+    named = [
+        f"{label(name).lower()} «{value}»"
+        for name, value in args.items()
+        if name not in _PAGING_ARGS and value not in (None, "")
+    ]
+    return f"**{title}**: ninguna fila" + (f" con {', '.join(named)}" if named else "") + "."
+
+
 def evidence_tables(evidence: Sequence[NexoEvidence], deps: NexoDeps) -> str:
-    """Every evidence item with rows as a titled Markdown table of all its rows."""
+    """Every table result as a titled Markdown table of all its rows; an empty one as a line."""
     zone = ZoneInfo(deps.settings.timezone)
     blocks = []
     for item in evidence:
-        if not item.rows:
+        if item.rows is None:
             continue
         tool = deps.registry.get(item.tool)
         title = tool_title(tool.description) if tool is not None else item.tool
+        if not item.rows:
+            blocks.append(_no_rows_line(title, item.args))
+            continue
         keep = item.order_by.column if item.order_by else None
         lines = [f"**{title}**", "", *render_table(item.rows, item.total_count, zone, keep)]
         if item.order_by is not None:
