@@ -39,19 +39,16 @@ def page_app(settings: HarnessSettings) -> FastAPI:
     return create_app(settings)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[tuple[str, uvicorn.Server]]:
     """Run `app` on uvicorn at 127.0.0.1 until the block ends; yields its URL and server."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # Bound here and handed over, so no other process can take the port in between.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             if task.done():
@@ -63,6 +60,7 @@ async def serving(app: FastAPI) -> AsyncIterator[tuple[str, uvicorn.Server]]:
         server.should_exit = True
         with contextlib.suppress(SystemExit):
             await task
+        sock.close()
 
 
 LAPTOP = {"width": 1280, "height": 900}
