@@ -2,7 +2,8 @@
 // freshness, plan and trace, and lists the user's conversations. Every value from the server
 // is inserted as text; the only HTML inserted is the answer Markdown rendered by the server
 // (POST /ui/render, raw HTML disabled). Charts are drawn by the vendored ECharts from the
-// specs the harness built from the evidence (artifacts.charts).
+// specs the harness built from the evidence (artifacts.charts); each result's rows appear
+// once, in its evidence panel, not again in the answer's appended tables.
 "use strict";
 
 const KEY_STORAGE = "miot.apiKey";
@@ -247,7 +248,6 @@ function downloadCsv(name, columns, rows) {
 }
 
 // ---------- charts ----------
-
 function tilesBlock(spec) {
   const tiles = el("div", "tiles");
   for (const tile of spec.tiles || []) {
