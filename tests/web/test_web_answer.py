@@ -1,5 +1,6 @@
 """An answer on the page in Chromium: the prose, then each result's rows once in its evidence
-panel; every row asked for; and a run that waits in the admission line says so."""
+panel; every row asked for; a run that waits in the admission line says so, and one that
+finds no slot in time says when to try again."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from web_page_support import (
     serving,
 )
 
+from miot_harness.api.runs import RETRY_AFTER_SECONDS
 from miot_harness.settings import load_settings
 
 pytestmark = pytest.mark.browser
@@ -179,3 +181,38 @@ async def test_the_prose_is_told_from_the_appended_tables_only_when_they_match(
         "0": {"title": "Cola", "notes": ["Mostrando 2 de 9."]},
         "2": {"title": "POD", "notes": ["Mostrando 1 de 9."]},
     }
+
+
+async def test_a_run_that_finds_no_slot_in_time_says_to_try_again(browser, demo_db, tmp_path):
+    settings = load_settings(
+        data_dir=tmp_path,
+        nexo_db_scripts_root=demo_db.db_scripts_root,
+        nexo_db_alias=demo_db.alias,
+        model="offline",
+        api_keys=json.dumps(API_KEYS),
+        max_concurrent_runs=1,
+        queue_wait_s=0.5,
+    )
+    app = page_app(settings)
+    async with serving(app) as (url, _):
+        admission = app.state.api.launcher.admission
+        held = admission.enter(("mintral", "otra-operadora"))
+        try:
+            watched = await open_page(browser, url, LAPTOP)
+            page = watched.page
+            await page.click("#change-key")
+            await enter_key(page, MINTRAL_KEY)
+            await page.fill("#q", "resumen del centro de control de hoy")
+            await page.click("#go")
+            turn = done_turn(page, 0)
+            await turn.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        finally:
+            admission.release(held)
+        assert await turn.locator(".error").inner_text() == (
+            "No se liberó un cupo a tiempo: hay demasiadas consultas en curso. "
+            f"Vuelva a intentarlo en {RETRY_AFTER_SECONDS} s."
+        )
+        labels = await page.locator("#timeline .event strong").all_inner_texts()
+        assert labels == ["En espera", "Falla"]
+        assert await page.locator("#go").is_enabled()
+        assert watched.errors == []

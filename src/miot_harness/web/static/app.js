@@ -698,6 +698,17 @@ function errorText(status, body) {
   return "El servidor respondió con el error " + status + ".";
 }
 
+// Why a stream ended without a record: a run that found no slot in time, or a cut stream.
+function noRecordText(failed) {
+  if (failed && failed.retry_after_s !== undefined) {
+    return (
+      "No se liberó un cupo a tiempo: hay demasiadas consultas en curso. Vuelva a intentarlo en " +
+      numberText(failed.retry_after_s) + " s."
+    );
+  }
+  return "La transmisión terminó sin registro de la ejecución.";
+}
+
 async function ask(question) {
   if (state.busy) return;
   state.busy = true;
@@ -724,15 +735,17 @@ async function ask(question) {
     }
     hideBanner();
     let record = null;
+    let failed = null;
     for await (const frame of sseFrames(response)) {
       if (frame.event === "harness_event") {
         const event = JSON.parse(frame.data);
         appendEvent(event);
         showProgress(turn, event);
+        if (event.type === "run.failed") failed = event.payload || {};
       } else if (frame.event === "record") record = JSON.parse(frame.data);
     }
     if (!record) {
-      failTurn(turn, "La transmisión terminó sin registro de la ejecución.");
+      failTurn(turn, noRecordText(failed));
       return;
     }
     if (record.thread_id) setThread(record.thread_id);
