@@ -20,13 +20,14 @@ from miot_harness.api.errors import (
 )
 from miot_harness.api.runs import LiveRun
 from miot_harness.api.state import caller, launcher_of, publish_nexo_state, runtime_of
-from miot_harness.api.thread_routes import NO_SUCH_THREAD, claim_thread
+from miot_harness.api.thread_routes import claim_thread
 from miot_harness.schemas import (
     IDENTIFIER_CHARS,
     MAX_IDENTIFIER_CHARS,
     HarnessRunRecord,
     UserRequest,
 )
+from miot_harness.store import NO_SUCH_THREAD
 
 SSE_PING_SECONDS = 15
 PathId = Annotated[

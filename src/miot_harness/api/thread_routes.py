@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from miot_harness.api.auth import Caller, Principal
 from miot_harness.api.errors import INVALID, UNAUTHORIZED
 from miot_harness.api.state import caller, runtime_of
-from miot_harness.store import ThreadPage
+from miot_harness.store import NO_SUCH_THREAD, ThreadPage
 
 MAX_PAGE = 100
 # Far past any real history, and inside the stores' 64-bit integers.
 MAX_OFFSET = 1_000_000_000
-NO_SUCH_THREAD = "no such thread"
 
 router = APIRouter(tags=["threads"])
 

@@ -260,7 +260,7 @@ async def _ask(settings: HarnessSettings, request: Any, tenant_id: str) -> Harne
 def _thread_owned(record: HarnessRunRecord | None) -> HarnessRunRecord:
     """The record; exit 2 when there is none because the thread is another user's."""
     if record is None:
-        from miot_harness.api.thread_routes import NO_SUCH_THREAD
+        from miot_harness.store import NO_SUCH_THREAD
 
         typer.echo(f"--thread-id: {NO_SUCH_THREAD}", err=True)
         raise typer.Exit(2)

@@ -23,13 +23,11 @@ from miot_harness.schemas import (
     UserRequest,
 )
 from miot_harness.settings import HarnessSettings
-from miot_harness.store import RunStore
+from miot_harness.store import NO_SUCH_THREAD, RunStore
 from miot_harness.tools import ToolError, ToolRegistry, ToolResult, validation_message
 
 ASK_TOOL = "ask"
 MCP_USER = "mcp"
-# Worded as the API's 404: another user's thread reads as one that does not exist.
-NO_SUCH_THREAD = "no such thread"
 ASK_DESCRIPTION = (
     "Pregunta en lenguaje natural (español) sobre la operación de última milla de Mintral. "
     "Ejecuta el harness completo (elección de herramienta y filtros, evidencia, frescura, "

@@ -6,7 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from miot_harness.settings import HarnessSettings
-from miot_harness.store.base import INTERRUPTED, RunStore, ThreadPage, ThreadSummary
+from miot_harness.store.base import (
+    INTERRUPTED,
+    NO_SUCH_THREAD,
+    RunStore,
+    ThreadPage,
+    ThreadSummary,
+)
 
 STORE_FILE = "store.sqlite"
 
@@ -36,6 +42,7 @@ async def shared_setup_lock(settings: HarnessSettings) -> AsyncIterator[None]:
 
 __all__ = [
     "INTERRUPTED",
+    "NO_SUCH_THREAD",
     "STORE_FILE",
     "RunStore",
     "ThreadPage",

@@ -11,6 +11,8 @@ from miot_harness.events import HarnessEventType, make_event, utc_now
 from miot_harness.schemas import HarnessRunRecord, RunStatus
 
 INTERRUPTED = "interrupted"
+# Every face answers another user's thread with the words it uses for a missing one.
+NO_SUCH_THREAD = "no such thread"
 
 
 class ThreadSummary(BaseModel):
