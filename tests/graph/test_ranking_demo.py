@@ -199,3 +199,125 @@ async def test_a_provider_model_reads_the_sorted_top_rows_and_names_the_superlat
     )
     assert {str(r[ranking.names[0]]) for r in winners} <= {str(r[ranking.names[0]]) for r in seen}
     check_prose_names_the_superlative(record, ranking, rows)
+
+
+# Rankings in an operator's other words: a "¿en qué … hay más?" that a reference list also
+# fits, and a verb ("cumple") for the measure its column's noun names ("cumplimiento").
+OTHER_WORDS = [
+    Ranking("¿En qué comuna hay más servicios en riesgo hoy?", "coordinador_torre_control",
+            "en_riesgo", "desc", ("comuna",)),
+    Ranking("¿Cuál es el transportista que menos cumple en los últimos 30 días?",
+            "coordinador_rendimiento_transportista", "pct_a_tiempo", "asc", ("transportista",)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("ranking", OTHER_WORDS, ids=["en-que-comuna-hay-mas", "menos-cumple"])
+async def test_a_ranking_in_other_words_is_ordered_and_names_the_superlative(
+    offline_runtime: HarnessRuntime, demo_db, ranking: Ranking
+):
+    record = await ask(offline_runtime, ranking.question)
+
+    assert record.status is RunStatus.COMPLETED, record.answer
+    [step] = record.artifacts["nexo_plan"]["steps"]
+    assert step["tool"] == ranking.tool
+    assert step["order_by"] == {"column": ranking.column, "direction": ranking.direction}
+    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
+    check_prose_names_the_superlative(record, ranking, rows)
+
+
+async def test_a_ranking_asked_by_region_names_the_comunas_and_says_it_did_not_total_regions(
+    offline_runtime: HarnessRuntime, demo_db
+):
+    ranking = Ranking("¿Qué región tiene el menor porcentaje a tiempo hoy?",
+                      "coordinador_torre_control", "pct_a_tiempo", "asc", ("comuna",))  # fmt: skip
+    record = await ask(offline_runtime, ranking.question)
+
+    [step] = record.artifacts["nexo_plan"]["steps"]
+    assert (step["tool"], step["order_by"]) == (ranking.tool, {"column": "pct_a_tiempo",
+                                                               "direction": "asc"})  # fmt: skip
+    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
+    # The function returns one row per comuna; a region's own rate is a sum of its comunas'
+    # counts, which no row holds, so the answer names the comunas and says so.
+    assert len({row["comuna"] for row in rows}) == len(rows) > len({row["region"] for row in rows})
+    check_prose_names_the_superlative(record, ranking, rows)
+    text = prose(record.answer)
+    only_regions = {row["region"] for row in rows} - {row["comuna"] for row in rows}
+    assert not [r for r in only_regions if f"**{r}**" in text], text
+    last = text.split("\n\n", 1)[0].rsplit(". ", 1)[-1].lower()
+    assert "región" in last and "comuna" in last, text
+
+
+async def test_the_kpi_headline_opens_with_total_rate_atrasados_and_en_riesgo(
+    offline_runtime: HarnessRuntime,
+):
+    record = await ask(offline_runtime, "¿Cómo van los KPI de hoy?")
+
+    [evidence] = record.artifacts["evidence"]
+    assert evidence["tool"] == "coordinador_centro_control"
+    data = evidence["output"]["data"]
+    first = record.answer.split("\n\n", 1)[0]
+    for key in ("total_servicios", "n_atrasados", "n_eta_riesgo"):
+        assert f"**{shown(data[key], key)}**" in first, (key, first)
+    rate = data["tasa_cumplimiento_pct"]
+    assert (f"**{shown(rate, 'pct')}**" if rate is not None else "sin dato") in first, first
+
+
+async def count(dsn: str, **args: Any) -> int:
+    """`fn_dx_conteo_servicios` called directly with these filters."""
+    named = ", ".join(f"p_{key} => ${n}" for n, key in enumerate(args, start=1))
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(f"SELECT nexo.fn_dx_conteo_servicios({named})",
+                                       *args.values()))  # fmt: skip
+    finally:
+        await conn.close()
+
+
+async def test_a_count_of_yesterday_is_in_the_past_tense_and_one_servicio_is_singular(
+    offline_runtime: HarnessRuntime, demo_db
+):
+    yesterday = date.fromisoformat(
+        (await ask(offline_runtime, "¿Cuántos servicios fallidos hubo ayer?")).artifacts[
+            "nexo_plan"]["steps"][0]["args"]["fecha_desde"]
+    )  # fmt: skip
+    day = {"fecha_desde": yesterday, "fecha_hasta": yesterday}
+    rows = await all_rows(demo_db.harness_dsn, "coordinador_torre_control", {})
+    found = [
+        (estado, comuna, await count(demo_db.harness_dsn, **day, estado=estado, comuna=comuna))
+        for estado in ("fallido", "cancelado", "entregado")
+        for comuna in sorted({row["comuna"] for row in rows})
+    ]
+    estado, comuna, _ = next(item for item in found if item[2] == 1)
+
+    single = await ask(offline_runtime, f"¿Cuántos servicios {estado}s hubo ayer en {comuna}?")
+    several = await ask(offline_runtime, "¿Cuántos servicios entregados hubo ayer?")
+
+    args = several.artifacts["nexo_plan"]["steps"][0]["args"]
+    typed = {k: date.fromisoformat(v) if k.startswith("fecha_") and k != "fecha_tipo" else v
+             for k, v in args.items()}  # fmt: skip
+    delivered = await count(demo_db.harness_dsn, **typed)
+    assert delivered > 1
+
+    first = single.answer.split("\n\n", 1)[0]
+    assert first.startswith(f"Ayer hubo **1** servicio {estado} ") and comuna in first, first
+    first = several.answer.split("\n\n", 1)[0]
+    assert first.startswith(f"Ayer hubo **{shown(delivered, '')}** servicios entregados"), first
+
+
+async def test_a_most_over_values_all_below_zero_names_the_highest_without_a_deficit(
+    offline_runtime: HarnessRuntime, demo_db
+):
+    ranking = Ranking("¿Qué centro tiene más brecha de capacidad hoy?",
+                      "coordinador_dimensionamiento", "brecha_capacidad", "desc",
+                      ("centro", "transportista"))  # fmt: skip
+    record = await ask(offline_runtime, ranking.question)
+
+    [step] = record.artifacts["nexo_plan"]["steps"]
+    assert step["order_by"] == {"column": ranking.column, "direction": ranking.direction}
+    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
+    top = superlative(rows, ranking)[0]
+    text = prose(record.answer)
+    assert all(row[ranking.column] < 0 for row in rows)  # no centre lacks drivers today
+    assert "más brecha" not in text and "mayor brecha" not in text, text
+    assert "cero" in text and shown(top[ranking.column], ranking.column) in text, text
+    assert all(str(top[name]) in text for name in ranking.names), text

@@ -55,6 +55,39 @@ def test_a_count_opens_with_the_number_and_its_filters_in_words():
     grounded(text, [item])
 
 
+def count_item(value: int, day: str, **args: Any) -> dict[str, Any]:
+    return {
+        **evidence_item(
+            "coordinador_conteo_servicios",
+            {"value": value},
+            args={"fecha_desde": day, "fecha_hasta": day, **args},
+        ),
+        "title": "Cantidad de servicios",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "day", "args", "expected", "absent"),
+    [
+        # A past day is told in the past, one item in the singular (noun and adjectives).
+        (1, "2026-11-24", {"estado": "fallido"}, "Ayer hubo **1** servicio fallido", " hay "),
+        (1, "2026-11-24", {"es_critico": True}, "**1** servicio crítico", "críticos"),
+        (26, "2026-11-24", {"estado": "fallido"}, "Ayer hubo **26** servicios fallidos", " hay"),
+        (0, "2026-11-20", {"estado": "fallido"}, "no hubo servicios fallidos", " hay"),
+        (3, "2026-11-26", {"estado": "pendiente"}, "Mañana habrá **3** servicios pendientes", ""),
+        (1, "2026-11-25", {"estado": "entregado"}, "Hoy hay **1** servicio entregado", "hubo"),
+    ],
+)
+def test_a_count_says_its_tense_from_the_dates_and_its_number_from_the_value(
+    value, day, args, expected, absent
+):
+    item = count_item(value, day, **args)
+    first = opening(answer([item]))
+    assert expected in first, first
+    assert not absent or absent not in first, first
+    grounded(answer([item]), [item])
+
+
 def test_an_empty_count_and_an_empty_list_say_that_nothing_matched_with_the_filters():
     count = evidence_item(
         "coordinador_conteo_servicios", {"value": 0}, args={**TODAY, "estado": "fallido"}
@@ -69,17 +102,31 @@ def test_an_empty_count_and_an_empty_list_say_that_nothing_matched_with_the_filt
         assert all(word.lower() in first for word in words), first
 
 
-def test_a_kpi_document_opens_with_its_total_rate_and_counts():
-    item = evidence_item(
-        "coordinador_centro_control",
-        {"data": {"total_servicios": 1523, "n_eta_riesgo": 37, "n_atrasados": 21,
-                  "tasa_cumplimiento_pct": 91.5, "por_estado": {"entregado": 1203}}},
-        args=TODAY,
-    )  # fmt: skip
+# The keys and key order of `fn_dx_centro_control` as the evidence holds it (jsonb order).
+KPI_KEYS = ("n_criticos", "n_atrasados", "por_estado", "n_entregados", "n_eta_riesgo",
+            "total_servicios", "tasa_cumplimiento_pct", "n_entregados_a_tiempo",
+            "refreshed_at_servicios")  # fmt: skip
+
+
+def kpi_item(rate: float | None) -> dict[str, Any]:
+    values = {"n_criticos": 255, "n_atrasados": 77, "n_entregados": 1203, "n_eta_riesgo": 100,
+              "total_servicios": 1523, "tasa_cumplimiento_pct": rate,
+              "n_entregados_a_tiempo": 1101, "refreshed_at_servicios": "2026-11-25T08:48:00-03:00",
+              "por_estado": {"entregado": 1203, "en_reparto": 244}}  # fmt: skip
+    return evidence_item(
+        "coordinador_centro_control", {"data": {k: values[k] for k in KPI_KEYS}}, args=TODAY
+    )
+
+
+@pytest.mark.parametrize(("rate", "rate_text"), [(91.5, "**91,5 %**"), (None, "sin dato")])
+def test_a_kpi_document_opens_with_its_total_rate_atrasados_and_en_riesgo(rate, rate_text):
+    item = kpi_item(rate)
     text = answer([item])
     first = opening(text)
-    positions = [first.index(v) for v in ("**1.523**", "**91,5 %**", "**37**", "**21**")]
+    positions = [first.index(v) for v in ("**1.523**", rate_text, "**77**", "**100**")]
     assert positions[0] == min(positions)  # the total leads
+    assert first.index("**77**") > first.index(rate_text)  # the rate before the counts
+    assert "1.203" not in first and "1.101" not in first  # deliveries stay in the list
     assert "\n\n- **" in text  # then the KPIs as a list
     grounded(text, [item])
 
@@ -154,6 +201,68 @@ def test_more_ties_than_are_named_are_counted_not_listed():
     assert first.count("**Comuna") == 10 and "14" in first
 
 
+def test_a_ranking_of_two_nouns_joins_them_with_de():
+    rows = [{"centro": "CD Pudahuel", "brecha_capacidad": 12},
+            {"centro": "CD Quilicura", "brecha_capacidad": 4}]  # fmt: skip
+    item = evidence_item(
+        "coordinador_dimensionamiento",
+        {"rows": rows, "total_count": 2, "ranked_rows": 2,
+         "order_by": {"column": "brecha_capacidad", "direction": "desc"}},
+        args=TODAY,
+    )  # fmt: skip
+    first = opening(answer([item]))
+    assert "brecha de capacidad" in first and "**CD Pudahuel**" in first
+
+
+def test_a_most_whose_every_value_is_below_zero_does_not_call_the_first_a_deficit():
+    rows = [
+        {"centro": "CD La Serena", "transportista": "LogiAndes", "brecha_capacidad": -108},
+        {"centro": "CD Viña del Mar", "transportista": "Ruta Sur", "brecha_capacidad": -134},
+    ]
+    item = evidence_item(
+        "coordinador_dimensionamiento",
+        {"rows": rows, "total_count": 30, "ranked_rows": 30,
+         "order_by": {"column": "brecha_capacidad", "direction": "desc"}},
+        args=TODAY,
+    )  # fmt: skip
+    first = opening(answer([item], "¿Qué centro tiene más brecha de capacidad hoy?"))
+    assert "con más brecha" not in first and "mayor brecha" not in first
+    assert "cero" in first and "-108" in first and "LogiAndes" in first
+    grounded(answer([item]), [item])
+
+
+def test_a_ranking_asked_by_a_coarser_level_than_its_rows_says_the_rows_are_not_its_totals():
+    rows = [{"region": "Biobío", "comuna": "Talcahuano", "servicios": 24, "pct_a_tiempo": 37.5},
+            {"region": "Metropolitana", "comuna": "Quilicura", "servicios": 32,
+             "pct_a_tiempo": 37.5},
+            {"region": "Valparaíso", "comuna": "Viña del Mar", "servicios": 25,
+             "pct_a_tiempo": 44.0}]  # fmt: skip
+    item = evidence_item(
+        "coordinador_torre_control",
+        {"rows": rows, "total_count": 19, "ranked_rows": 19, "tied_rows": 2,
+         "order_by": {"column": "pct_a_tiempo", "direction": "asc"}},
+        args=TODAY,
+    )  # fmt: skip
+    by_region = opening(answer([item], "¿Qué región tiene el menor porcentaje a tiempo hoy?"))
+    assert "**Talcahuano**" in by_region and "**Quilicura**" in by_region
+    assert "**Biobío**" not in by_region  # the rows are comunas: no region is named the lowest
+    said = by_region.split(". ", 1)
+    assert len(said) == 2 and "región" in said[1] and "comuna" in said[1], by_region
+    by_comuna = opening(answer([item], "¿Qué comuna tiene el menor porcentaje a tiempo hoy?"))
+    assert ". " not in by_comuna.rstrip(".")  # asked at the rows' own level: one sentence
+    in_region = evidence_item(
+        "coordinador_torre_control",
+        {**item["output"]},
+        args={**TODAY, "region": "Biobío"},
+    )
+    filtered = opening(
+        answer(
+            [in_region], "En la región del Biobío, ¿dónde está el menor porcentaje a tiempo hoy?"
+        )
+    )
+    assert ". " not in filtered.rstrip(".")  # a region given as a filter is not a level
+
+
 COLUMNS = {
     "region": "text", "comuna": "text", "servicios": "bigint", "a_tiempo": "bigint",
     "en_riesgo": "bigint", "atrasado": "bigint", "sin_eta": "bigint", "pct_a_tiempo": "numeric",
@@ -177,6 +286,11 @@ GLOSS = [
         ("el mejor transportista", CARRIERS, ("pct_a_tiempo", "desc")),
         ("el peor transportista en fallidos", CARRIERS, ("fallidos", "desc")),
         ("top 3 transportistas con más servicios", CARRIERS, ("servicios", "desc")),
+        # A verb meets the column its noun glosses: "cumple" and "cumplimiento" share a root.
+        ("el transportista que menos cumple", CARRIERS, ("pct_a_tiempo", "asc")),
+        ("los transportistas que más cumplen", CARRIERS, ("pct_a_tiempo", "desc")),
+        ("¿qué transportista cumplio menos este mes?", CARRIERS, ("pct_a_tiempo", "asc")),
+        ("el transportista que más entregó", CARRIERS, ("entregados", "desc")),
     ],
 )
 def test_the_order_comes_from_the_cue_and_the_columns(question, columns, expected):

@@ -59,7 +59,7 @@ def test_kpis_as_a_compact_list_citing_refresh_time():
     assert "datos actualizados a las 08:48, hace 7 min" in text
     # A headline sentence with the filter in words, then the list after a blank line.
     assert text.startswith(
-        "En Metropolitana: tasa cumplimiento **91,5 %**, críticos **14**, ETA riesgo **37**."
+        "En Metropolitana: tasa de cumplimiento **91,5 %**, críticos **14**, ETA riesgo **37**."
     )
     assert "**37**.\n\n- **" in text
     assert "⚠️" not in text

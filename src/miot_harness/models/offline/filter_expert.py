@@ -21,16 +21,17 @@ from miot_harness.models.offline.asking import (
     vague,
 )
 from miot_harness.models.offline.catalog import ToolSpec
-from miot_harness.models.offline.ordering import order_for_tool
+from miot_harness.models.offline.ordering import asks_ranking, order_for_tool
 from miot_harness.models.offline.prompt import SeatPrompt, message_text
 from miot_harness.models.offline.question_filters import question_filters
-from miot_harness.models.offline.ranking import MIN_COVERAGE, ToolIndex, ToolScore
+from miot_harness.models.offline.ranking import MIN_COVERAGE, SHAPE_MARK, ToolIndex, ToolScore
 from miot_harness.models.seat_protocol import (
     SECTION_PLAN,
     SECTION_PREVIOUS_PLAN,
     SECTION_TOOLS,
     FilterDecision,
 )
+from miot_harness.schemas import OrderBy
 
 # A clause of a compound question names its own tool only with a clear score.
 CLAUSE_MIN_SCORE = 2.0
@@ -240,13 +241,33 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 "preguntar cuál",
             )
         best = next((s for s in ranked if s.name == unclear[0]), best)
+    best, order = _ranking_tool(prompt.question, best, ranked, prompt.json_section(SECTION_TOOLS))
     tool = by_name[best.name]
     return FilterDecision(
         tool=best.name,
         args=_paged(_accepted(tool, args), found.paging, {}, tool),
-        order_by=order_for_tool(prompt.question, best.name, prompt.json_section(SECTION_TOOLS)),
+        order_by=order,
         rationale=_rationale(best, "Mejor herramienta"),
     )
+
+
+def _ranking_tool(
+    question: str, best: ToolScore, ranked: list[ToolScore], tools_section: Any
+) -> tuple[ToolScore, OrderBy | None]:
+    """The chosen tool and its order. A ranking the chosen tool has no column to order by
+    (a reference list) goes to the best fitting tool that has one and matches every word the
+    chosen tool matched: only a shape cue ("¿en qué comuna hay…?") had set them apart."""
+    order = order_for_tool(question, best.name, tools_section)
+    if order is not None or not asks_ranking(question):
+        return best, order
+    words = {t for t in best.matched if not t.startswith(SHAPE_MARK)}
+    for score in ranked:
+        if score.name == best.name or not score.fits or not words <= set(score.matched):
+            continue
+        order = order_for_tool(question, score.name, tools_section)
+        if order is not None:
+            return score, order
+    return best, None
 
 
 def _earlier_plan(prompt: SeatPrompt) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from miot_harness.evidence_table import ColumnKind, column_kind, row_keys
+from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.models.offline.evidence import Evidence
+from miot_harness.models.offline.ordering import is_trouble
 from miot_harness.wording import is_percent, label, plural, value_text, value_words
 
 COUNT_PREFIX = "n_"
@@ -36,6 +38,10 @@ _PREPOSITIONS = {
 _SKIPPED_ARGS = {"limit", "offset", "fecha_desde", "fecha_hasta", "fecha_tipo", "codigo"}
 _MAX_TIES = 10
 _HEADLINE_KEYS = 5
+# Endings that only make nouns: a label "brecha capacidad" reads "brecha de capacidad".
+_NOUN_ENDINGS = ("dad", "cion", "sion", "miento", "aje", "ura", "encia", "ancia", "eza", "tud")
+_UNACCENT = str.maketrans("áéíóú", "aeiou")
+_VOWELS = "aeiou"
 
 
 def _day(value: Any) -> date | None:
@@ -65,12 +71,14 @@ def _when(args: dict[str, Any], today: date | None) -> str:
     return f"desde el {start:%d-%m}" if start else f"hasta el {end:%d-%m}"
 
 
-def _adjectives(args: dict[str, Any]) -> list[str]:
-    words = [plural(value_words(args[key])) for key in _ADJECTIVES if args.get(key)]
+def _adjectives(args: dict[str, Any], one: bool = False) -> list[str]:
+    """The filters that qualify the servicios, in plural unless `one` is counted."""
+    number = (lambda text: text) if one else plural
+    found = [number(value_words(args[key])) for key in _ADJECTIVES if args.get(key)]
     critical = args.get("es_critico")
     if critical is not None:
-        words.append("críticos" if critical else "no críticos")
-    return words
+        found.append(number("crítico") if critical else f"no {number('crítico')}")
+    return found
 
 
 def _places(args: dict[str, Any]) -> list[str]:
@@ -83,13 +91,63 @@ def _places(args: dict[str, Any]) -> list[str]:
     return places
 
 
-def filters_in_words(args: dict[str, Any], today: date | None) -> str:
-    """The filters as a phrase after a noun: "atrasados en Maipú hoy" (adjectives first)."""
+def filters_in_words(args: dict[str, Any], today: date | None, one: bool = False) -> str:
+    """The filters as a phrase after a noun: "atrasados en Maipú hoy" (adjectives first,
+    singular when `one` is counted)."""
     kind = args.get("fecha_tipo")
     when = _when(args, today)
     if when and kind and kind != "compromiso":
         when += f" (por fecha de {value_words(kind)})"
-    return " ".join(part for part in [*_adjectives(args), *_places(args), when] if part)
+    return " ".join(part for part in [*_adjectives(args, one), *_places(args), when] if part)
+
+
+def _singular(word: str) -> str:
+    """The singular of a Spanish plural noun or adjective: a vowel and l, n, r, d, j or y
+    before "es" drop "es" ("regiones" -> "región"), a vowel before "ces" makes "z" ("luces"
+    -> "luz"), any other plural drops its "s" ("servicios", "clientes"); else as it is."""
+    folded = word.translate(_UNACCENT).lower()
+    if not folded.endswith("s") or len(folded) < 4:
+        return word
+    if folded.endswith("ces") and folded[-4] in _VOWELS:
+        return word[:-3] + "z"
+    if folded.endswith("es") and folded[-3] in "lnrdjy" and folded[-4] in _VOWELS:
+        single = word[:-2]
+        return single[:-2] + "ón" if single.endswith("ion") else single
+    return word[:-1] if folded[-2] in _VOWELS else word
+
+
+def _noun_singular(phrase: str) -> str:
+    """A noun phrase about one item: its head noun and the adjectives right after it, up to
+    the first function word ("servicios atrasados de la cola" -> "servicio atrasado de…")."""
+    parts = phrase.split(" ")
+    for position, part in enumerate(parts):
+        if is_stopword(part):
+            break
+        parts[position] = _singular(part)
+    return " ".join(parts)
+
+
+def _verb(args: dict[str, Any], today: date | None) -> str:
+    """ "hubo" for a range that has ended, "habrá" for one still to come, else "hay"."""
+    start, end = _day(args.get("fecha_desde")), _day(args.get("fecha_hasta"))
+    if today is not None and (end or start) is not None and (end or start) < today:
+        return "hubo"
+    if today is not None and (start or end) is not None and (start or end) > today:
+        return "habrá"
+    return "hay"
+
+
+def phrase_label(key: str) -> str:
+    """A key's label as a Spanish phrase: two nouns joined by "de" ("brecha de capacidad")."""
+    parts = label(key).split(" ")
+    joined = parts[:1]
+    for word in parts[1:]:
+        previous = joined[-1]
+        ends_noun = word.translate(_UNACCENT).lower().endswith(_NOUN_ENDINGS)
+        if ends_noun and not previous.isupper() and not is_stopword(previous.lower()):
+            joined.append("de")
+        joined.append(word)
+    return " ".join(joined)
 
 
 def _noun(title: str | None, fallback: str) -> str:
@@ -114,13 +172,18 @@ def _shown(value: Any, key: str, zone: tzinfo | None) -> str:
 
 def count_sentence(item: Evidence, value: Any, today: date | None, fallback: str) -> str:
     """ "Hoy hay **153** servicios atrasados." or "Hoy no hay servicios atrasados en Maipú." """
+    one = value == 1
     noun = _noun(item.title, fallback)
     when = _when(item.args, today)
-    rest = filters_in_words({k: v for k, v in item.args.items() if not k.startswith("fecha")}, None)
-    phrase = " ".join(part for part in (noun, rest) if part)
-    opening = f"{when[:1].upper()}{when[1:]} hay" if when else "Hay"
+    undated = {k: v for k, v in item.args.items() if not k.startswith("fecha")}
+    rest = filters_in_words(undated, None, one)
+    phrase = " ".join(part for part in (_noun_singular(noun) if one else noun, rest) if part)
+    verb = _verb(item.args, today)
     if value in (0, None):
-        opening = f"{when[:1].upper()}{when[1:]} no hay" if when else "No hay"
+        verb = f"no {verb}"
+    opening = f"{when} {verb}" if when else verb
+    opening = opening[:1].upper() + opening[1:]
+    if value in (0, None):
         return f"{opening} {phrase}."
     return f"{opening} **{_shown(value, '', None)}** {phrase}."
 
@@ -147,28 +210,77 @@ def _item_name(row: dict[str, Any], entity: str, context: list[str]) -> str:
     return f"{name} ({', '.join(around)})" if around else name
 
 
-def ranking_sentence(item: Evidence, zone: tzinfo | None, today: date | None) -> str:
-    """ "Comuna con más atrasados hoy: **Maipú** (Metropolitana) con 13, en empate con …" """
+def _named(key: str, question: set[str]) -> bool:
+    """Whether the question names a column by every content word of its label."""
+    own = {stem(w) for w in words(label(key)) if not is_stopword(w)}
+    return bool(own) and own <= question
+
+
+def _asked_level(question: str, rows: list[dict[str, Any]], entity: str, args: dict) -> str | None:
+    """A naming column the question ranks by ("¿qué región…?") when each row is a finer
+    item (a comuna): the rows are not totals of it, so the answer must say so."""
+    if not question:
+        return None
+    asked = {stem(w) for w in words(question)}
+    if _named(entity, asked):
+        return None
+    keys = row_keys(rows)
+    kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
+    return next(
+        (
+            k
+            for k in keys
+            if k != entity
+            and kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)
+            and args.get(k) is None
+            and _named(k, asked)
+        ),
+        None,
+    )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def ranking_sentence(
+    item: Evidence, zone: tzinfo | None, today: date | None, question: str = ""
+) -> str:
+    """ "Comuna con más atrasados hoy: **Maipú** (Metropolitana) con 13, en empate con …";
+    a "más" whose top value is below zero says no row is above it; a ranking asked by a
+    coarser level than its rows says the rows are not totals of it."""
     rows = item.rows or []
     order = item.order_by
     assert order is not None and rows
     column, direction = order
     entity, context = _entity(rows)
+    level = _asked_level(question, rows, entity, item.args)
+    if level is not None and level not in context:
+        context = [*context, level]
     first = rows[0].get(column)
     ties = [row for row in rows if row.get(column) == first][:_MAX_TIES]
+    measure_label = _lower_first(phrase_label(column))
     if is_percent(column):
-        measure = f"{'mayor' if direction == 'desc' else 'menor'} {label(column)}"
+        measure = f"{'mayor' if direction == 'desc' else 'menor'} {measure_label}"
     else:
-        measure = (
-            f"{'más' if direction == 'desc' else 'menos'} {plural(_lower_first(label(column)))}"
-        )
+        measure = f"{'más' if direction == 'desc' else 'menos'} {plural(measure_label)}"
     filters = filters_in_words(item.args, today)
     subject = label(entity)
-    head = f"{subject} con {measure}" + (f" ({filters})" if filters else "")
     names = [
         f"{_item_name(row, entity, context)} con {_shown(first, column, zone)}" for row in ties
     ]
-    text = f"{head}: {names[0]}"
+    top = _number(first)
+    if direction == "desc" and top is not None and top < 0:
+        # Every value is below zero (the first is the highest): none has any of the measure.
+        where = f" ({filters})" if filters else ""
+        text = f"Ningún valor de {measure_label} es mayor que cero{where}; el más alto es el de "
+        text += names[0]
+    else:
+        head = f"{subject} con {measure}" + (f" ({filters})" if filters else "")
+        text = f"{head}: {names[0]}"
     if len(names) > 1:
         text += ", en empate con " + ", ".join(names[1:])
     tied = item.output.get("tied_rows")
@@ -185,6 +297,11 @@ def ranking_sentence(item: Evidence, zone: tzinfo | None, today: date | None) ->
             f" El orden cubre solo las primeras {_shown(ranked, '', None)} filas de "
             f"{_shown(total, '', None)}, en el orden de la función."
         )
+    if level is not None:
+        keys = ", ".join(label(k).lower() for k in [entity, *context])
+        text += (
+            f" El orden compara filas ({keys}): no suma las filas de cada {label(level).lower()}."
+        )
     return text
 
 
@@ -200,11 +317,13 @@ def list_sentence(item: Evidence, fallback: str, today: date | None) -> str:
 
 
 def _headline_keys(data: dict[str, Any]) -> list[str]:
-    """The total, the percentages and the counts of a KPI document, in that order."""
+    """The total, the percentages (one with no data too), then the counts of trouble before
+    the others (atrasados and en riesgo before entregados) of a KPI document."""
     numeric = [k for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)]
     totals = [k for k in numeric if k.startswith(TOTAL_PREFIX)]
-    percents = [k for k in numeric if is_percent(k)]
+    percents = [k for k, v in data.items() if is_percent(k) and (k in numeric or v is None)]
     counts = [k for k in numeric if k.startswith(COUNT_PREFIX) and k not in percents]
+    counts.sort(key=lambda k: not is_trouble(k))
     return [*totals, *percents, *counts][:_HEADLINE_KEYS]
 
 
@@ -214,7 +333,12 @@ def kpi_sentence(item: Evidence, data: dict[str, Any], today: date | None) -> st
     if not keys:
         return None
     filters = filters_in_words(item.args, today)
-    parts = [f"{_lower_first(label(k))} **{_shown(data[k], k, None)}**" for k in keys]
+    parts = [
+        f"{_lower_first(phrase_label(k))} **{_shown(data[k], k, None)}**"
+        if data[k] is not None
+        else f"{_lower_first(phrase_label(k))} sin dato"
+        for k in keys
+    ]
     opening = filters[:1].upper() + filters[1:] if filters else "En resumen"
     return f"{opening}: {', '.join(parts)}."
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Literal
 
+import simplemma
+
+from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.schemas import OrderBy
 from miot_harness.wording import is_percent
@@ -43,13 +47,44 @@ _TROUBLE = frozenset(
 # Words that only say how a value is measured: never the measure itself.
 _UNIT_WORDS = frozenset({"pct", "n", "total", "cantidad", "numero"})
 _PERCENT_WORDS = ("porcentaje", "tasa", "cumplimiento")
+# Stem endings that make a noun of a verb ("cumplimiento" of "cumplir").
+_NOUN_OF_VERB = ("amient", "imient")
+_INFINITIVE = ("ar", "er", "ir")
+_ROOT_MARK = "~"
+# A past tense typed without its accent ("cumplio") is read with it ("cumplió").
+_FINAL_ACCENT = str.maketrans("aeio", "áéíó")
+_MIN_ROOT = 3
 _GLOSS = re.compile(r"([\w][\w ]{2,60}?)\s*\(([^()]{3,120})\)")
 _WINDOW = 6
+_WINDOW_BEFORE = 3
 
 
 def _is_content(word: str) -> bool:
     """Not a number nor a short function word (the stop lists also hold words like "tiempo")."""
     return not word.isdigit() and (len(word) > 3 or not is_stopword(word))
+
+
+@lru_cache(maxsize=4096)
+def _root(word: str) -> str | None:
+    """The verb root a word shares with its kin: "cumple", "cumplió" and "cumplimiento" all
+    give "~cumpl" (the infinitive of its lemma, or its stem without a noun-making ending)."""
+    lemma = simplemma.lemmatize(word, lang="es")
+    if lemma == word and not simplemma.is_known(word, lang="es"):
+        lemma = simplemma.lemmatize(word[:-1] + word[-1:].translate(_FINAL_ACCENT), lang="es")
+    lemma = fold(lemma)
+    if lemma.endswith(_INFINITIVE):
+        root = lemma[:-2]
+    else:
+        root = stem(word)
+        for ending in _NOUN_OF_VERB:
+            root = root.removesuffix(ending)
+    return _ROOT_MARK + root if len(root) >= _MIN_ROOT else None
+
+
+def _forms(word: str) -> set[str]:
+    """A word's stem and verb root, what a question word and a column word meet on."""
+    root = _root(word)
+    return {stem(word), root} if root else {stem(word)}
 
 
 def _stems(text: str) -> list[str]:
@@ -68,10 +103,15 @@ def glossary(descriptions: Iterable[str]) -> dict[str, set[str]]:
 
 
 def _column_stems(column: str) -> set[str]:
-    stems = {stem(w) for w in words(column) if w not in _UNIT_WORDS and _is_content(w)}
+    own = [w for w in words(column) if w not in _UNIT_WORDS and _is_content(w)]
     if is_percent(column):
-        stems |= {stem(w) for w in _PERCENT_WORDS}
-    return stems
+        own += _PERCENT_WORDS
+    return {form for word in own for form in _forms(word)}
+
+
+def is_trouble(column: str) -> bool:
+    """Whether a column measures trouble (atrasos, riesgo, fallas): better when lower."""
+    return bool(_column_stems(column) & _TROUBLE)
 
 
 def _cue(question: str) -> tuple[int, Direction, bool] | None:
@@ -83,10 +123,21 @@ def _cue(question: str) -> tuple[int, Direction, bool] | None:
     return None
 
 
-def _phrase(question: str, position: int) -> list[str]:
-    """The stems of the content words right after the cue."""
-    after = words(question)[position + 1 : position + 1 + _WINDOW]
-    return [stem(word) for word in after if _is_content(word)]
+def asks_ranking(question: str) -> bool:
+    """Whether the question carries a ranking cue (más/menos, peor/mejor, top, ranking…)."""
+    return _cue(question) is not None
+
+
+def _phrases(question: str, position: int) -> tuple[list[set[str]], list[set[str]]]:
+    """The stem and root of each content word right after the cue, then of the few right
+    before it (a verb that comes first: "cumplió menos")."""
+    tokens = words(question)
+    after = tokens[position + 1 : position + 1 + _WINDOW]
+    before = tokens[max(0, position - _WINDOW_BEFORE) : position]
+    return (
+        [_forms(word) for word in after if _is_content(word)],
+        [_forms(word) for word in before if _is_content(word)],
+    )
 
 
 def _best_column(columns: list[str], phrase: list[set[str]], judges: bool) -> str | None:
@@ -112,19 +163,23 @@ def derive_order(
     if cue is None or not measures:
         return None
     position, direction, judges = cue
-    phrase = _phrase(question, position)
-    column = _best_column(measures, [{word} for word in phrase], judges)
-    if column is None:
-        # Only when no column is named in its own words: through the descriptions' glossary.
-        gloss = glossary(descriptions)
-        column = _best_column(measures, [{w, *gloss.get(w, set())} for w in phrase], judges)
+    gloss = glossary(descriptions)
+    column = None
+    for phrase in _phrases(question, position):
+        column = _best_column(measures, phrase, judges)
+        if column is None:
+            # Only when no column is named in its own words: through the descriptions' glossary.
+            defined = [forms.union(*(gloss.get(f, set()) for f in forms)) for forms in phrase]
+            column = _best_column(measures, defined, judges)
+        if column is not None:
+            break
     if column is None:
         # "el peor" alone judges by a rate; "los más urgentes" keeps the function's order.
         rates = [c for c in measures if is_percent(c)]
         if not (judges and rates):
             return None
         column = rates[0]
-    if judges and _column_stems(column) & _TROUBLE:
+    if judges and is_trouble(column):
         direction = "asc" if direction == "desc" else "desc"
     return OrderBy(column=column, direction=direction)
 

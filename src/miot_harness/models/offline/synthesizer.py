@@ -68,7 +68,7 @@ def render_evidence(item: Evidence, prompt: SeatPrompt, zone: tzinfo | None) -> 
     if item.rows is not None:
         order = item.order_by
         if item.rows and order is not None and item.rows[0].get(order[0]) is not None:
-            return [ranking_sentence(item, zone, today)]
+            return [ranking_sentence(item, zone, today, prompt.question)]
         return [list_sentence(item, title(item), today)]
     data = item.output.get("data")
     if isinstance(data, dict):
