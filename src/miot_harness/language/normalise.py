@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CONFUSABLES = str.maketrans(
     {
@@ -40,6 +41,20 @@ _TILDE = "\u0303"
 def fold(text: str) -> str:
     """Text for comparison: NFKC, invisibles out, case folded, look-alikes Latin, accents out
     (ñ kept)."""
+    # Words and characters recur on every question (tokens, names, catalogue values); a long
+    # text is folded once and not worth keeping.
+    return _fold_short(text) if len(text) <= _SHORT_TEXT else _fold(text)
+
+
+_SHORT_TEXT = 48
+
+
+@lru_cache(maxsize=16384)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold()
     text = text.translate(_CONFUSABLES)
     kept: list[str] = []

@@ -135,10 +135,25 @@ def seat_part(text: str) -> str:
     return text[match.start() :] if match else text
 
 
+def _line_starts(text: str, prefix: str) -> list[int]:
+    """Where the lines starting with `prefix` start: `str.find` skips a section's body in C,
+    where a multiline regex steps through it character by character."""
+    starts = [0] if text.startswith(prefix) else []
+    position = text.find("\n" + prefix)
+    while position >= 0:
+        starts.append(position + 1)
+        position = text.find("\n" + prefix, position + 1)
+    return starts
+
+
 def read_sections(text: str) -> dict[str, str]:
     """Every pinned `## section` of a seat prompt, read in one pass; the first of a title wins."""
     part = seat_part(text)
-    found = list(_SECTION_HEADING.finditer(part))
+    found = [
+        match
+        for start in _line_starts(part, "## ")
+        if (match := _SECTION_HEADING.match(part, start)) is not None
+    ]
     bodies: dict[str, str] = {}
     for current, following in zip(found, [*found[1:], None], strict=True):
         end = following.start() if following else len(part)

@@ -8,6 +8,7 @@ counts are whitespace tokens, reported as `usage_metadata` like a provider's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -49,7 +50,18 @@ def _bound_names(tools: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def count_tokens(text: str) -> int:
-    return len(text.split())
+    """Whitespace tokens. A prompt is counted by its `## ` sections, each counted once: the
+    catalogue and tool sections recur on every run (the separator's "##" is one token)."""
+    parts = text.split(_SECTION_BREAK)
+    return sum(_part_tokens(part) for part in parts) + len(parts) - 1
+
+
+_SECTION_BREAK = "\n## "
+
+
+@lru_cache(maxsize=64)
+def _part_tokens(part: str) -> int:
+    return len(part.split())
 
 
 class OfflineChatModel(BaseChatModel):
