@@ -387,3 +387,5 @@ async def test_offline_an_ambiguous_question_asks_which_query(settings):
     assert clarification.reason == ClarificationReason.AMBIGUOUS_TOOL
     assert 2 <= len(clarification.options) <= 3
     assert "¿Te refieres a" in turn.result.answer
+    # The reply prompt follows the numbered options as its own paragraph, not inside the last.
+    assert "\n\nResponde con el número" in turn.result.answer

@@ -192,7 +192,8 @@ def answer_text(pending: PendingClarification) -> str:
         lines = [_unmatched_sentence(item) for item in pending.unresolved]
         lines.append("¿Cómo sigo?")
     lines.extend(f"{i}. {option.label}" for i, option in enumerate(pending.options, start=1))
-    lines.append("Responde con el número, el nombre correcto o la pregunta completa.")
+    # A blank line ends the Markdown list, so the prompt is not read as part of the last option.
+    lines.extend(["", "Responde con el número, el nombre correcto o la pregunta completa."])
     return "\n".join(lines)
 
 
