@@ -689,7 +689,9 @@ async function* sseFrames(response) {
 }
 
 function errorText(status, body) {
-  if (status === 429) return "Hay demasiadas consultas en curso. Vuelva a intentarlo en unos segundos.";
+  if (status === 429) {
+    return "La fila de espera está llena o la espera por un cupo se agotó. Vuelva a intentarlo en unos segundos.";
+  }
   const detail = body && body.detail;
   if (Array.isArray(detail) && detail.length) {
     return "Solicitud inválida: " + detail.map((d) => (d.loc || []).join(".") + " " + d.msg).join("; ");
