@@ -85,24 +85,22 @@ async def _answer_and_review(state: NexoState, deps: NexoDeps) -> dict[str, Any]
     return _combined(update, await critic(_applied(state, update), deps))
 
 
-def _bind(name: str, deps: NexoDeps) -> BoundNode:
-    node = _answer_and_review if name == route.SYNTHESIZER else NODES[name]
+def _node(name: str) -> Node:
+    return _answer_and_review if name == route.SYNTHESIZER else NODES[name]
 
+
+def _bind(name: str, deps: NexoDeps) -> BoundNode:
     async def run(state: NexoState) -> dict[str, Any]:
-        update = await node(state, deps)
+        update = await _node(name)(state, deps)
         current = _applied(state, update)
         while (following := route.next_agent(current, deps.settings)) in _CHAINED:
-            step = await _bind_chained(following)(current, deps)
+            step = await _node(following)(current, deps)
             current = _applied(current, step)
             update = _combined(update, step)
         return update
 
     run.__name__ = name
     return run
-
-
-def _bind_chained(name: str) -> Node:
-    return _answer_and_review if name == route.SYNTHESIZER else NODES[name]
 
 
 def build_nexo_graph(
@@ -120,7 +118,8 @@ def build_nexo_graph(
     for name in route.ROUTED_NODES:
         builder.add_node(name, _bind(name, deps))
 
-    def next_agent(state: NexoState) -> str:
+    # Async, so LangGraph awaits it in the loop: a plain function is run in a worker thread.
+    async def next_agent(state: NexoState) -> str:
         return route.next_agent(state, settings)
 
     targets = [*route.ROUTED_NODES, route.END]
