@@ -17,9 +17,13 @@ from miot_harness.routing import classify_route
 from miot_harness.settings import load_settings
 
 GOLDEN = Path(__file__).parents[2] / "evals" / "golden" / "nexo" / "examples.yaml"
+RANKING = GOLDEN.with_name("ranking.yaml")
 SNAPSHOT = Path(__file__).parents[1] / "nexo" / "catalogue_snapshot.json"
 CATALOGUE = load_catalogue(SNAPSHOT)
 EXAMPLES = load_golden(GOLDEN, CATALOGUE)
+RANKINGS = load_golden(RANKING, CATALOGUE)
+# Metrics the offline model must keep whole on the golden set.
+WHOLE = ("route", "refusal", "freshness_citation", "no_hallucination")
 
 
 def deterministic_disagreements() -> set[str]:
@@ -86,6 +90,7 @@ async def test_offline_mode_against_the_demo_database(demo_db_clone, tmp_path):
         models,
     ):
         results = [await session.run_example(example) for example in EXAMPLES]
+        ranked = [await session.run_example(example) for example in RANKINGS]
     assert set(models.values()) == {"offline"}
     assert snapshot_stamps(demo_db_clone.owner_dsn) == before
     assert [r.error for r in results if r.error] == []
@@ -100,3 +105,14 @@ async def test_offline_mode_against_the_demo_database(demo_db_clone, tmp_path):
     assert warned.status == "completed"
     aggregates = aggregate(results)
     assert aggregates["examples"] == len(EXAMPLES) and aggregates["model_calls_total"] > 0
+    for metric in WHOLE:
+        assert aggregates["metrics"][metric]["rate"] == 1.0, (metric, aggregates["metrics"])
+    # Every example that names an expected item, in both files, has it in its answer.
+    expects = {e.id for e in EXAMPLES if e.expected_answer_contains}
+    with_items = [r for r in results if r.id in expects] + ranked
+    scores = aggregate(with_items)["metrics"]
+    assert scores["answer_contains"]["applicable"] == len(with_items) > len(RANKINGS) > 0
+    missed = [r.id for r in with_items if not r.passed["answer_contains"]]
+    assert scores["answer_contains"]["rate"] == 1.0, missed
+    for metric in (*WHOLE, "tool_selection", "filter_sanity"):
+        assert aggregate(ranked)["metrics"][metric]["rate"] == 1.0, metric

@@ -231,6 +231,22 @@ def test_a_most_whose_every_value_is_below_zero_does_not_call_the_first_a_defici
     grounded(answer([item]), [item])
 
 
+def test_rows_named_by_a_pair_keep_both_names_and_are_counted_as_rows():
+    rows = [
+        {"centro": "CD La Serena", "transportista": "LogiAndes", "brecha_capacidad": 6},
+        {"centro": "CD Quilicura", "transportista": "LogiAndes", "brecha_capacidad": 2},
+    ]
+    item = evidence_item(
+        "coordinador_dimensionamiento",
+        {"rows": rows, "total_count": 30, "ranked_rows": 30,
+         "order_by": {"column": "brecha_capacidad", "direction": "desc"}},
+        args=TODAY,
+    )  # fmt: skip
+    first = opening(answer([item], "¿Qué centro tiene más brecha de capacidad hoy?"))
+    assert "**CD La Serena**" in first and "LogiAndes" in first, first
+    assert "30 centros" not in first and "30" in first  # 30 pairs, not 30 centres
+
+
 def test_a_ranking_asked_by_a_coarser_level_than_its_rows_says_the_rows_are_not_its_totals():
     rows = [{"region": "Biobío", "comuna": "Talcahuano", "servicios": 24, "pct_a_tiempo": 37.5},
             {"region": "Metropolitana", "comuna": "Quilicura", "servicios": 32,
@@ -291,6 +307,12 @@ GLOSS = [
         ("los transportistas que más cumplen", CARRIERS, ("pct_a_tiempo", "desc")),
         ("¿qué transportista cumplio menos este mes?", CARRIERS, ("pct_a_tiempo", "asc")),
         ("el transportista que más entregó", CARRIERS, ("entregados", "desc")),
+        # A date phrase names no measure, though a column is called "dias".
+        (
+            "¿qué transportista movió más servicios en los últimos 30 días?",
+            {**CARRIERS, "dias": "bigint"},
+            ("servicios", "desc"),
+        ),
     ],
 )
 def test_the_order_comes_from_the_cue_and_the_columns(question, columns, expected):

@@ -188,9 +188,10 @@ def count_sentence(item: Evidence, value: Any, today: date | None, fallback: str
     return f"{opening} **{_shown(value, '', None)}** {phrase}."
 
 
-def _entity(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """The column naming each row (a code, else the most varied name) and the names that
-    tell rows apart beside it (a name equal on every row, often a filter, is left out)."""
+def _entity(rows: list[dict[str, Any]], args: dict[str, Any]) -> tuple[str, list[str]]:
+    """The column naming each row (a code, else the most varied name) and the names beside
+    it (a name a filter fixes is left out; one equal on the rows shown is kept, since the
+    rows may be pairs such as centro and transportista)."""
     keys = row_keys(rows)
     kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
     codes = [k for k in keys if kinds[k] == ColumnKind.CODE]
@@ -201,7 +202,7 @@ def _entity(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
         return keys[0], []
     variety = {k: len({repr(row.get(k)) for row in rows}) for k in names}
     entity = max(names, key=lambda k: variety[k])
-    return entity, [k for k in names if k != entity and (variety[k] > 1 or len(rows) == 1)]
+    return entity, [k for k in names if k != entity and args.get(k) is None]
 
 
 def _item_name(row: dict[str, Any], entity: str, context: list[str]) -> str:
@@ -256,7 +257,7 @@ def ranking_sentence(
     order = item.order_by
     assert order is not None and rows
     column, direction = order
-    entity, context = _entity(rows)
+    entity, context = _entity(rows, item.args)
     level = _asked_level(question, rows, entity, item.args)
     if level is not None and level not in context:
         context = [*context, level]
@@ -288,7 +289,8 @@ def ranking_sentence(
         text += f" ({_shown(tied, '', None)} empatados con ese valor; la tabla los lista)"
     total = item.total
     if isinstance(total, int):
-        noun = plural(subject.lower()) if " " not in subject else "en total"
+        # Rows named by more than one column may be pairs: count rows, not items.
+        noun = plural(subject.lower()) if " " not in subject and not context else "filas"
         text += f"; de {_shown(total, '', None)} {noun}"
     text += "."
     ranked = item.ranked_rows

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
 import simplemma
 
+from miot_harness.language.dates import resolve_dates
 from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_stopword, stem, words
 from miot_harness.schemas import OrderBy
@@ -154,10 +156,20 @@ def _best_column(columns: list[str], phrase: list[set[str]], judges: bool) -> st
     return best
 
 
+def _without_dates(question: str) -> str:
+    """The folded question with its date phrases blanked: "los últimos 30 días" names no
+    measure (any day serves: only where the phrases are matters)."""
+    text = fold(question)
+    for start, end in resolve_dates(question, date.today()).spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
 def derive_order(
     question: str, columns: dict[str, str], descriptions: Iterable[str]
 ) -> OrderBy | None:
     """The order a ranking question asks of a tool with these output columns, or None."""
+    question = _without_dates(question)
     cue = _cue(question)
     measures = [c for c, kind in columns.items() if kind in NUMERIC_TYPES]
     if cue is None or not measures:
