@@ -48,7 +48,6 @@ def by_identity(maxsize: int = 8) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 entries.popitem(last=False)
             return value
 
-        cached.cache_clear = entries.clear  # type: ignore[attr-defined]
         return cached
 
     return decorate

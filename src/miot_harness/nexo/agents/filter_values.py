@@ -53,9 +53,8 @@ def _region_spellings(regions: list[Any]) -> dict[str, str]:
 
 @by_identity(maxsize=64)
 def catalogue_spellings(name: str, values: dict[str, Any]) -> dict[str, str] | None:
-    """Typed spelling key → canonical value for one filter, or None when not in the catalogue.
-
-    Built once per catalogue and filter and shared: callers read it, never change it."""
+    """Typed spelling key → canonical value for one filter, or None when not in the catalogue;
+    built once per catalogue and filter and shared, so callers never change it."""
     if name == "region" and isinstance(values.get("regiones"), list):
         return _region_spellings(values["regiones"])
     if name == "comuna" and isinstance(values.get("comunas"), list):
