@@ -93,7 +93,7 @@ domain: centro_control
 layer: L2
 returns: json
 side_effects: none
-keywords: resumen, kpi, centro de control, indicadores, cumplimiento, estado de la operación, panorama, métricas, dashboard, overview, summary
+keywords: resumen, kpi, centro de control, indicadores, cumplimiento, estado de la operación, panorama, métricas, números, cifras, estadísticas, dashboard, overview, summary, stats
 enum.p_fecha_tipo: creacion|compromiso|entrega|eta
 enum.p_estado: pendiente|en_transito|en_reparto|entregado|fallido|cancelado
 enum.p_canal: ecommerce|retail|marketplace
@@ -550,6 +550,6 @@ domain: catalogo
 layer: L1
 returns: json
 side_effects: none
-keywords: catálogo, valores válidos, filtros, regiones, comunas, clientes, transportistas, centros, opciones, catalog, valid values
+keywords: catálogo, valores válidos, filtros, regiones, comunas, clientes, transportistas, centros, opciones, registrados, registro, catalog, valid values, registered
 @end
 Catálogo de valores válidos para los filtros: clientes, canales, tipos de servicio, prioridades, centros, transportistas, estados, clasificaciones de ETA, regiones (con código y alias) y comunas (con su región).';

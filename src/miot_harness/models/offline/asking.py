@@ -84,6 +84,61 @@ def tied(ranked: list[ToolScore], best: ToolScore) -> list[str]:
     return [best.name, *(s.name for s in tied)][:MAX_CANDIDATES] if tied else []
 
 
+def undistinguished(
+    best: ToolScore,
+    ranked: list[ToolScore],
+    found: QuestionFilters,
+    question: str,
+    tools: Sequence[ToolSpec],
+) -> list[str]:
+    """The best tool and the others that take the question's filters and speak of it, when
+    no evidence sets the best apart from them ("los atrasos de hoy"): the harness asks. Empty
+    when the best has evidence of its own against each, or nothing matched."""
+    if found.names or found.typed or not best.matched:
+        return []
+    by_name = {tool.name: tool for tool in tools}
+    stated = set(found.args) - ANY_TOOL_ARGS
+    breakdown = any(shape.startswith(BREAKDOWN) for shape in question_shapes(question))
+    alike = [
+        s.name
+        for s in ranked
+        if s.name != best.name
+        and s.score > 0
+        and stated <= set(by_name[s.name].properties)
+        and not _sets_apart(best, s, by_name, stated, breakdown)
+    ]
+    return [best.name, *alike][:MAX_CANDIDATES] if alike else []
+
+
+def _sets_apart(
+    best: ToolScore,
+    other: ToolScore,
+    by_name: dict[str, ToolSpec],
+    stated: set[str],
+    breakdown: bool,
+) -> bool:
+    """Whether the question holds evidence for the best tool that the other lacks: a term or
+    shape cue only it matches, a matched word of its own name that the other's name lacks, a
+    stated name filter (not an enum) that only its rows are grouped by, or, with no "por …"
+    asked, summary rows grouped by fewer filters than the other's (one figure, not one per
+    carrier)."""
+    tool, other_tool = by_name[best.name], by_name[other.name]
+    if set(best.matched) - set(other.matched):
+        return True
+    if (_name_terms(tool) - _name_terms(other_tool)) & set(best.matched):
+        return True
+    named = {f for f in stated if f not in tool.enums}
+    if named & (_grouping_columns(tool) - _grouping_columns(other_tool)):
+        return True
+    summaries = LISTING not in shape_terms(tool) and LISTING not in shape_terms(other_tool)
+    return summaries and not breakdown and _grouping_width(tool) < _grouping_width(other_tool)
+
+
+def _name_terms(tool: ToolSpec) -> set[str]:
+    """The terms of a tool's name without its prefix ("auditoria_pod"): what it is about."""
+    return set(terms(tool.name.split("_", 1)[-1]))
+
+
 def preferred(
     names: list[str],
     found: QuestionFilters,

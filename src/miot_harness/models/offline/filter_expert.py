@@ -18,6 +18,7 @@ from miot_harness.models.offline.asking import (
     candidates,
     preferred,
     tied,
+    undistinguished,
     vague,
 )
 from miot_harness.models.offline.catalog import ToolSpec
@@ -75,6 +76,9 @@ def requested_tools(
         named = next(score for score in ranked if score.name == owner)
         wanted = [named, *(w for w in wanted if w.name != owner)]
     by_clause = clause_tools(question, index, neutral) if compound else []
+    if wanted and _covers(wanted[0], by_clause):
+        # "qué transportistas y clientes hay": one tool speaks of every clause's words.
+        by_clause = []
     if len(by_clause) > 1:
         # A compound question asks in order: the first clause's tool is the primary one.
         return [*by_clause, *(w for w in wanted if all(w.name != c.name for c in by_clause))]
@@ -95,6 +99,12 @@ def _is_follow_up(
         t for t in index.question_terms(question) if t not in neutral and not index.knows(t)
     ]
     return has_filters and not fits and not strangers
+
+
+def _covers(best: ToolScore, by_clause: list[ToolScore]) -> bool:
+    """Whether the whole question's tool matches every word each clause's tool matched."""
+    said = {t for clause in by_clause for t in clause.matched if not t.startswith(SHAPE_MARK)}
+    return len(by_clause) > 1 and best.fits and said <= set(best.matched)
 
 
 def _sole_taker(index: ToolIndex, filters: tuple[str, ...]) -> str | None:
@@ -241,6 +251,18 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 "preguntar cuál",
             )
         best = next((s for s in ranked if s.name == unclear[0]), best)
+    elif len(wanted) == 1 and (
+        alike := undistinguished(best, ranked, found, prompt.question, tools)
+    ):
+        alike = preferred(alike, found, prompt.question, by_name)
+        if len(alike) > 1:
+            return FilterDecision(
+                tool=None,
+                candidates=alike,
+                rationale="Ninguna palabra de la pregunta distingue una herramienta de las "
+                "otras; hay que preguntar cuál",
+            )
+        best = next(s for s in ranked if s.name == alike[0])
     best, order = _ranking_tool(prompt.question, best, ranked, prompt.json_section(SECTION_TOOLS))
     tool = by_name[best.name]
     return FilterDecision(

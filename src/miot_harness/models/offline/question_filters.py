@@ -37,6 +37,8 @@ class QuestionFilters:
     enumerates: bool = False
     # Capitalised words that are no ordinary words: names the harness checks itself.
     names: str = ""
+    # Filters whose value is passed on as typed, no catalogue value: the harness asks first.
+    typed: frozenset[str] = frozenset()
 
 
 def _names(question: str, index: ToolIndex) -> str:
@@ -81,4 +83,17 @@ def _question_filters(
         folded = fold(question)  # same length as the text the spans index
         consumed.extend(folded[start:end] for start, end in dates.spans)
     neutral = frozenset(terms(" ".join(consumed)))
-    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names)
+    known = _catalogue_values(matcher)
+    typed = frozenset(name for name, value in extraction.args.items() if (name, value) not in known)
+    return QuestionFilters(args, neutral, flags.paging, extraction.enumerates, names, typed)
+
+
+@lru_cache(maxsize=16)
+def _catalogue_values(matcher: CatalogMatcher) -> frozenset[tuple[str, Any]]:
+    """Every (filter, value) the catalogue holds (the matcher is cached per section text)."""
+    return frozenset(
+        (argument, value)
+        for entries in matcher.phrases.values()
+        for argument, value, _ in entries
+        if isinstance(value, str)
+    )
