@@ -231,6 +231,12 @@ def test_a_most_whose_every_value_is_below_zero_does_not_call_the_first_a_defici
     grounded(answer([item]), [item])
 
 
+def test_a_most_whose_highest_value_is_zero_says_none_has_any():
+    rows = [torre("Maipú", 0), torre("Ñuñoa", 0)]
+    first = opening(answer([ranked(rows, 19, 19, tied_rows=19)]))
+    assert "con más" not in first and "cero" in first and "**Maipú**" in first, first
+
+
 def test_rows_named_by_a_pair_keep_both_names_and_are_counted_as_rows():
     rows = [
         {"centro": "CD La Serena", "transportista": "LogiAndes", "brecha_capacidad": 6},

@@ -8,6 +8,7 @@ number is copied from the evidence or its arguments, never computed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -73,11 +74,11 @@ def _when(args: dict[str, Any], today: date | None) -> str:
 
 def _adjectives(args: dict[str, Any], one: bool = False) -> list[str]:
     """The filters that qualify the servicios, in plural unless `one` is counted."""
-    number = (lambda text: text) if one else plural
-    found = [number(value_words(args[key])) for key in _ADJECTIVES if args.get(key)]
+    inflect: Callable[[str], str] = str if one else plural
+    found = [inflect(value_words(args[key])) for key in _ADJECTIVES if args.get(key)]
     critical = args.get("es_critico")
     if critical is not None:
-        found.append(number("crítico") if critical else f"no {number('crítico')}")
+        found.append(inflect("crítico") if critical else f"no {inflect('crítico')}")
     return found
 
 
@@ -137,7 +138,7 @@ def _verb(args: dict[str, Any], today: date | None) -> str:
     return "hay"
 
 
-def phrase_label(key: str) -> str:
+def _phrase_label(key: str) -> str:
     """A key's label as a Spanish phrase: two nouns joined by "de" ("brecha de capacidad")."""
     parts = label(key).split(" ")
     joined = parts[:1]
@@ -188,16 +189,25 @@ def count_sentence(item: Evidence, value: Any, today: date | None, fallback: str
     return f"{opening} **{_shown(value, '', None)}** {phrase}."
 
 
+def _kinds(rows: list[dict[str, Any]]) -> dict[str, ColumnKind]:
+    return {k: column_kind([row.get(k) for row in rows]) for k in row_keys(rows)}
+
+
+def _names(kinds: dict[str, ColumnKind]) -> list[str]:
+    """The columns that name a row by words (a comuna, a carrier, a category)."""
+    return [k for k, kind in kinds.items() if kind in (ColumnKind.NAME, ColumnKind.ENUM)]
+
+
 def _entity(rows: list[dict[str, Any]], args: dict[str, Any]) -> tuple[str, list[str]]:
     """The column naming each row (a code, else the most varied name) and the names beside
     it (a name a filter fixes is left out; one equal on the rows shown is kept, since the
     rows may be pairs such as centro and transportista)."""
-    keys = row_keys(rows)
-    kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
+    kinds = _kinds(rows)
+    keys = list(kinds)
     codes = [k for k in keys if kinds[k] == ColumnKind.CODE]
     if codes:
         return codes[0], []
-    names = [k for k in keys if kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)]
+    names = _names(kinds)
     if not names:
         return keys[0], []
     variety = {k: len({repr(row.get(k)) for row in rows}) for k in names}
@@ -217,27 +227,16 @@ def _named(key: str, question: set[str]) -> bool:
     return bool(own) and own <= question
 
 
-def _asked_level(question: str, rows: list[dict[str, Any]], entity: str, args: dict) -> str | None:
+def _asked_level(
+    question: str, rows: list[dict[str, Any]], entity: str, args: dict[str, Any]
+) -> str | None:
     """A naming column the question ranks by ("¿qué región…?") when each row is a finer
     item (a comuna): the rows are not totals of it, so the answer must say so."""
-    if not question:
-        return None
     asked = {stem(w) for w in words(question)}
-    if _named(entity, asked):
+    if not question or _named(entity, asked):
         return None
-    keys = row_keys(rows)
-    kinds = {k: column_kind([row.get(k) for row in rows]) for k in keys}
-    return next(
-        (
-            k
-            for k in keys
-            if k != entity
-            and kinds[k] in (ColumnKind.NAME, ColumnKind.ENUM)
-            and args.get(k) is None
-            and _named(k, asked)
-        ),
-        None,
-    )
+    names = [k for k in _names(_kinds(rows)) if k != entity and args.get(k) is None]
+    return next((k for k in names if _named(k, asked)), None)
 
 
 def _number(value: Any) -> float | None:
@@ -263,7 +262,7 @@ def ranking_sentence(
         context = [*context, level]
     first = rows[0].get(column)
     ties = [row for row in rows if row.get(column) == first][:_MAX_TIES]
-    measure_label = _lower_first(phrase_label(column))
+    measure_label = _lower_first(_phrase_label(column))
     if is_percent(column):
         measure = f"{'mayor' if direction == 'desc' else 'menor'} {measure_label}"
     else:
@@ -274,8 +273,8 @@ def ranking_sentence(
         f"{_item_name(row, entity, context)} con {_shown(first, column, zone)}" for row in ties
     ]
     top = _number(first)
-    if direction == "desc" and top is not None and top < 0:
-        # Every value is below zero (the first is the highest): none has any of the measure.
+    if direction == "desc" and top is not None and top <= 0:
+        # No value is above zero (the first is the highest): none has any of the measure.
         where = f" ({filters})" if filters else ""
         text = f"Ningún valor de {measure_label} es mayor que cero{where}; el más alto es el de "
         text += names[0]
@@ -336,9 +335,9 @@ def kpi_sentence(item: Evidence, data: dict[str, Any], today: date | None) -> st
         return None
     filters = filters_in_words(item.args, today)
     parts = [
-        f"{_lower_first(phrase_label(k))} **{_shown(data[k], k, None)}**"
+        f"{_lower_first(_phrase_label(k))} **{_shown(data[k], k, None)}**"
         if data[k] is not None
-        else f"{_lower_first(phrase_label(k))} sin dato"
+        else f"{_lower_first(_phrase_label(k))} sin dato"
         for k in keys
     ]
     opening = filters[:1].upper() + filters[1:] if filters else "En resumen"
