@@ -30,6 +30,7 @@ _FUZZY_ARGS = ("cliente", "transportista", "comuna", "centro", "canal", "tipo_se
 # Labels whose filter takes a name: what follows an unmatched one is a name to check.
 _NAMED_LABELS = ("cliente", "transportista", "centro", "comuna", "region")
 _MAX_NAME_WORDS = 4
+_MAX_SPLIT_PARTS = 3
 # Filters whose values are names: a name the question gives around one is another name.
 _NAMED = ("cliente", "transportista", "centro", "comuna")
 _CONNECTORS = frozenset({"de", "del", "la", "las", "lo", "los", "el", "y"})
@@ -331,7 +332,11 @@ class CatalogMatcher:
         for start in range(len(words)):
             for length in range(min(6, len(words) - start), 0, -1):
                 key = tuple(words[start : start + length])
-                for argument, value, priority in self.phrases.get(key, ()):
+                entries = self.phrases.get(key, ())
+                if not entries and length <= _MAX_SPLIT_PARTS:
+                    # "logi andes", "Trans-Rápido": a one-word value typed in parts.
+                    entries = self.phrases.get(("".join(key),), ())
+                for argument, value, priority in entries:
                     found.append(Match(argument, value, start, start + length, priority))
         found.sort(key=lambda m: (-(m.end - m.start), -m.priority, m.start))
         extraction = Extraction(words=words)

@@ -20,6 +20,7 @@ from miot_harness.models.offline.prompt import SeatPrompt
 from miot_harness.models.offline.ranking import ToolIndex
 
 _NAME_WORD = re.compile(r"[^\W\d_]+")
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 
 
 def _key(word: str) -> str:
@@ -75,8 +76,11 @@ def _question_filters(
     flags = read_flags(question)
     args.update(flags.args)
     matched = set(extraction.consumed().split())
+    # The matcher reads "Trans-Rápido" as one word; tool ranking and names read its parts.
+    split = [w for w in _HYPHENATED.findall(question) if _key(w.replace("-", "")) in matched]
+    matched |= {_key(part) for word in split for part in word.split("-")}
     names = " ".join(w for w in _names(question, index).split() if _key(w) not in matched)
-    consumed = [extraction.consumed(), flags.text, names]
+    consumed = [extraction.consumed(), flags.text, names, *(w.replace("-", " ") for w in split)]
     if today is not None:
         dates = resolve_dates(question, today)
         args.update(dates.as_args())

@@ -1,7 +1,8 @@
 """Filter values resolved to the catalogue's spelling; what cannot be resolved is reported.
 
 A value resolves when it is the catalogue's spelling or alias (case, accents and spacing
-ignored, "n" accepted for "ñ"), a typo of exactly one value (`rapidfuzz` edit ratio), or the
+ignored, "n" accepted for "ñ", spaces and hyphens inside it too: "Logi Andes", "Trans-Rápido"),
+a typo of exactly one value (`rapidfuzz` edit ratio), or the
 words of exactly one value ("Pehuén" for "Envíos Pehuén", "Cordilera" for "Farmacias
 Cordillera"). Anything else is
 unresolved, with up to three near values as suggestions; the harness asks, it never drops.
@@ -33,11 +34,18 @@ MIN_PART_CHARS = 4
 # Filters whose values name a place, a company or a centre: what a question's names can be.
 NAME_FILTERS = ("cliente", "transportista", "centro", "comuna", "region")
 _PLATE = re.compile(r"^([A-Z]{4})(\d{2})$|^([A-Z]{2})(\d{4})$")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 def match_key(text: str) -> str:
     """How a typed value is compared with the catalogue: folded, and "ñ" typed as "n"."""
     return fold_phrase(text).replace("ñ", "n")
+
+
+def compact_key(text: str) -> str:
+    """`match_key` without spaces and punctuation: "Logi Andes" and "Trans-Rápido" meet
+    "LogiAndes" and "TransRápido"."""
+    return _NOT_ALNUM.sub("", match_key(text))
 
 
 def _region_spellings(regions: list[Any]) -> dict[str, str]:
@@ -88,6 +96,16 @@ def part_spellings(spellings: dict[str, str]) -> dict[str, str]:
     }
 
 
+@by_identity(maxsize=64)
+def compact_spellings(spellings: dict[str, str]) -> dict[str, str]:
+    """Each spelling without spaces and punctuation → its value, when it names one value only
+    (shared per `spellings`, like `catalogue_spellings`)."""
+    owners: dict[str, set[str]] = {}
+    for spelling, canonical in spellings.items():
+        owners.setdefault(compact_key(spelling), set()).add(canonical)
+    return {key: found.pop() for key, found in owners.items() if key and len(found) == 1}
+
+
 def _by_typo(key: str, spellings: dict[str, str]) -> str | None:
     """The one value `key` is a typo of (two values as near mean no answer)."""
     near = process.extract(key, list(spellings), scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO)
@@ -102,7 +120,13 @@ def resolve_value(text: str, spellings: dict[str, str]) -> str | None:
         return None
     if key in spellings:
         return spellings[key]
-    return _by_typo(key, spellings) or _by_typo(key, part_spellings(spellings))
+    compact = compact_spellings(spellings)
+    return (
+        compact.get(compact_key(text))
+        or _by_typo(key, spellings)
+        or _by_typo(key, part_spellings(spellings))
+        or _by_typo(compact_key(text), compact)
+    )
 
 
 def suggestions(text: str, spellings: dict[str, str]) -> list[str]:
