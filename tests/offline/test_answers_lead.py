@@ -348,3 +348,26 @@ def test_the_offline_filter_expert_ranks_with_the_chosen_tools_columns():
     assert decision.tool == "coordinador_rendimiento_transportista"
     assert decision.order_by is not None
     assert (decision.order_by.column, decision.order_by.direction) == ("pct_a_tiempo", "asc")
+
+
+@pytest.mark.parametrize(
+    ("question", "order"),
+    [
+        # "¿en qué … hay …?" also reads as a list of catalogue values; the cue makes it a ranking.
+        ("¿En qué comuna hay más servicios en riesgo hoy?", ("en_riesgo", "desc")),
+        # One word of the operation that the catalogue shares: only the torre can rank it.
+        ("¿cuál es la peor comuna hoy?", ("pct_a_tiempo", "asc")),
+    ],
+)
+def test_a_ranking_cue_picks_the_tool_that_can_order_over_a_reference_list(question, order):
+    reply = MODEL.invoke(filter_messages(question))
+    decision = FilterDecision.model_validate_json(str(reply.content))
+    assert decision.tool == "coordinador_torre_control", decision
+    assert decision.order_by is not None
+    assert (decision.order_by.column, decision.order_by.direction) == order
+
+
+def test_without_a_ranking_cue_a_list_of_values_stays_with_the_catalogue():
+    reply = MODEL.invoke(filter_messages("¿qué comunas hay en la región Metropolitana?"))
+    decision = FilterDecision.model_validate_json(str(reply.content))
+    assert decision.tool == "coordinador_catalogo" and decision.order_by is None, decision

@@ -214,6 +214,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
         return _follow_up(previous, best, by_name, args, found.paging)
     if not wanted or best is None:
         asked = preferred(candidates(ranked, found, tools), found, prompt.question, by_name)
+        asked = _rankers(asked, prompt)
         strangers = [
             t
             for t in index.question_terms(prompt.question)
@@ -231,7 +232,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
                 else "Ninguna herramienta del catálogo responde la pregunta",
             )
     elif len(wanted) == 1 and (near := tied(ranked, best)):
-        near = preferred(near, found, prompt.question, by_name, by_shape=True)
+        near = _rankers(preferred(near, found, prompt.question, by_name, by_shape=True), prompt)
         if len(near) > 1:
             return FilterDecision(
                 tool=None,
@@ -242,7 +243,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     elif len(wanted) == 1 and (
         unclear := vague(best, index.rank(prompt.question, neutral, shapes=False), found, tools)
     ):
-        unclear = preferred(unclear, found, prompt.question, by_name)
+        unclear = _rankers(preferred(unclear, found, prompt.question, by_name), prompt)
         if len(unclear) > 1:
             return FilterDecision(
                 tool=None,
@@ -254,7 +255,7 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
     elif len(wanted) == 1 and (
         alike := undistinguished(best, ranked, found, prompt.question, tools)
     ):
-        alike = preferred(alike, found, prompt.question, by_name)
+        alike = _rankers(preferred(alike, found, prompt.question, by_name), prompt)
         if len(alike) > 1:
             return FilterDecision(
                 tool=None,
@@ -271,6 +272,16 @@ def decide(prompt: SeatPrompt) -> FilterDecision:
         order_by=order,
         rationale=_rationale(best, "Mejor herramienta"),
     )
+
+
+def _rankers(names: list[str], prompt: SeatPrompt) -> list[str]:
+    """Of tools that fit about equally, those with a column to order a ranking question by
+    ("¿cuál es la peor comuna?": the torre, not the catalogue); all when none has one."""
+    if not asks_ranking(prompt.question):
+        return names
+    section = prompt.json_section(SECTION_TOOLS)
+    able = [name for name in names if order_for_tool(prompt.question, name, section)]
+    return able or names
 
 
 def _ranking_tool(
