@@ -25,7 +25,7 @@ from miot_harness.nexo.agents.filter_values import (
     resolve_value,
     suggestions,
 )
-from miot_harness.nexo.agents.question_names import NameMention
+from miot_harness.nexo.agents.question_names import NameMention, name_filter
 from miot_harness.schemas import (
     Clarification,
     ClarificationOption,
@@ -59,7 +59,6 @@ _ORDINALS = {
 }  # fmt: skip
 _ORDINAL_FILLERS = frozenset({"la", "el", "lo", "opcion", "option", "numero", "nro", "the"})
 _WIDEN_LABEL = "Sin filtrar por {noun}"
-_PLACE_PREPOSITIONS = re.compile(r"\b(?:en|in)\s+$", re.IGNORECASE)
 
 
 class PendingClarification(BaseModel):
@@ -89,9 +88,13 @@ class Resumed(BaseModel):
 
 
 def unresolved_names(
-    mentions: list[NameMention], values: dict[str, Any], question: str
+    mentions: list[NameMention],
+    values: dict[str, Any],
+    question: str,
+    grouping: tuple[str, ...] = (),
 ) -> list[UnresolvedValue]:
-    """The question's names that no catalogue value of their filter (or any, uncued) matches."""
+    """The question's names that no catalogue value of their filter (or any, uncued) matches;
+    `grouping`: the name filters the chosen tool's rows are grouped by."""
     found: list[UnresolvedValue] = []
     every = {kind: catalogue_spellings(kind, values) or {} for kind in NAME_FILTERS}
     for mention in mentions:
@@ -103,20 +106,23 @@ def unresolved_names(
             continue
         kinds = [mention.filter] if mention.filter in every else list(NAME_FILTERS)
         tables = {kind: every[kind] for kind in kinds}
-        found.append(_unresolved_mention(mention, tables, question))
+        found.append(_unresolved_mention(mention, tables, question, grouping))
     return found
 
 
 def _unresolved_mention(
-    mention: NameMention, tables: dict[str, dict[str, str]], question: str
+    mention: NameMention,
+    tables: dict[str, dict[str, str]],
+    question: str,
+    grouping: tuple[str, ...],
 ) -> UnresolvedValue:
     ranked = {kind: suggestions(mention.text, table) for kind, table in tables.items() if table}
     kind = mention.filter
     if kind is None:
         before = question[: question.find(mention.text)]
         nearest = [k for k, found in ranked.items() if found]
-        kind = (
-            "comuna" if _PLACE_PREPOSITIONS.search(before) else nearest[0] if nearest else "cliente"
+        kind = name_filter(mention.text, before, tables, grouping) or (
+            nearest[0] if nearest else "cliente"
         )
     return UnresolvedValue(filter=kind, text=mention.text, suggestions=ranked.get(kind, []))
 

@@ -40,7 +40,7 @@ from miot_harness.nexo.agents.prompts import (
     tools_section,
     values_section,
 )
-from miot_harness.nexo.agents.question_names import find_names
+from miot_harness.nexo.agents.question_names import find_names, grouping_names
 from miot_harness.nexo.state import NexoFailure, NexoPlan, NexoState, NexoStep
 from miot_harness.schemas import UnresolvedValue
 from miot_harness.tools import HarnessTool
@@ -129,10 +129,17 @@ class _Reading:
         return any(item.suggestions for item in self.unmatched)
 
 
-def _read(question: str, vocabulary: DomainVocabulary, values: dict[str, Any]) -> _Reading:
+def _read(
+    question: str,
+    vocabulary: DomainVocabulary,
+    values: dict[str, Any],
+    tool: HarnessTool | None = None,
+) -> _Reading:
+    """`tool`: the chosen one, whose grouping tells what an unlabelled unknown name is."""
     mentions = find_names(question, vocabulary.is_domain_word)
     signal = vocabulary.has_signal(question, ignore=[m.text for m in mentions])
-    return _Reading(unresolved_names(mentions, values, question), signal)
+    grouping = grouping_names(tool.output_columns, tool.input_model.model_fields) if tool else ()
+    return _Reading(unresolved_names(mentions, values, question, grouping), signal)
 
 
 def _without_tool(
@@ -264,6 +271,8 @@ async def filter_expert(state: NexoState, deps: NexoDeps) -> dict[str, Any]:
             turn,
             events,
         )
+    if reading.unmatched:
+        reading = _read(question, vocabulary, values, tool)
     resolved = resolve_args(decision.args, tool.input_model, values)
     resolved.unresolved = [
         item for item in resolved.unresolved if not _names_a_tool(item, vocabulary)

@@ -11,11 +11,14 @@ names unless a cue introduces them; nor are acronyms, codes and plates ("ETA", "
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz
 
 from miot_harness.language.normalise import fold
 from miot_harness.language.words import is_common_word, is_english_word, is_stopword
+from miot_harness.nexo.agents.filter_values import NAME_FILTERS, match_key
 
 # Cue word (folded) → the filter the name after it belongs to; None: any name filter.
 LABEL_CUES: dict[str, str | None] = {
@@ -39,6 +42,16 @@ MAX_NAME_WORDS = 4
 # Ordinary words a cue may put before its name ("centro de distribución Lo Espejo").
 MAX_WORDS_BEFORE_NAME = 2
 _SENTENCE_END = re.compile(r"[.?!¿¡:;\n]")
+# "en Peñalolén": a name after a place preposition is a place.
+_PLACE_PREPOSITIONS = re.compile(r"\b(?:en|in)\s+$", re.IGNORECASE)
+# The kinds of name a name's shape can tell apart: places and companies.
+PLACE_FILTERS = ("comuna", "region")
+COMPANY_FILTERS = ("cliente", "transportista")
+# A name resembles some value of one kind this much (rapidfuzz ratio, 0–100), and this much
+# more than any of the other kind's, before its shape says which it is: "Estación Central" a
+# place, "Chilexpress" a company; "Recoleta" or "Starken" neither (short names are noisy).
+SHAPE_MIN_RATIO = 60.0
+SHAPE_MARGIN = 15.0
 _TOKEN = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # "ETA", "POD", "KPIs": upper-case letters, maybe a plural "s".
 _ACRONYM = re.compile(r"[A-ZÑ]{2,5}s?")
@@ -197,3 +210,69 @@ def _is_name(run: list[_Token], is_domain_word: Callable[[str], bool]) -> bool:
 def _span(question: str, tokens: list[_Token], start: int, end: int) -> str:
     last = tokens[end - 1]
     return question[tokens[start].start : last.start + len(last.text)]
+
+
+def grouping_names(columns: Iterable[str], arguments: Iterable[str]) -> tuple[str, ...]:
+    """The name filters a tool's rows are grouped by (a carrier ranking by transportista, a
+    control tower by region and comuna); none for a listing of servicios (rows with a code)."""
+    listed = list(columns)
+    if "codigo" in listed:
+        return ()
+    taken = set(arguments)
+    return tuple(c for c in listed if c in taken and c in NAME_FILTERS)
+
+
+def name_filter(
+    text: str,
+    before: str,
+    tables: Mapping[str, Mapping[str, str]],
+    grouping: Iterable[str] = (),
+) -> str | None:
+    """The filter an unlabelled name the catalogue lacks belongs to, from its context: a place
+    preposition before it, the name filters the chosen tool groups its rows by, then the
+    name's shape (which kind of catalogue value it resembles); None when nothing tells."""
+    if _PLACE_PREPOSITIONS.search(before):
+        return PLACE_FILTERS[0]
+    grouped = [kind for kind in grouping if tables.get(kind)]
+    if len(grouped) == 1:
+        return grouped[0]
+    if grouped:
+        # Several (region and comuna): the shape among them, else the finest, most values.
+        shaped = _shape(text, {kind: tables[kind] for kind in grouped})
+        return shaped or max(grouped, key=lambda kind: len(set(tables[kind].values())))
+    return _by_shape(text, tables)
+
+
+def _resemblance(text: str, table: Mapping[str, str]) -> float:
+    key = match_key(text)
+    return max((fuzz.ratio(key, spelling) for spelling in table), default=0.0)
+
+
+def _shape(text: str, tables: Mapping[str, Mapping[str, str]]) -> str | None:
+    """The kind whose values `text` resembles clearly more than any other kind's."""
+    scores = sorted(
+        ((_resemblance(text, table), kind) for kind, table in tables.items() if table),
+        reverse=True,
+    )
+    if not scores or (len(scores) > 1 and scores[0][0] - scores[1][0] < SHAPE_MARGIN):
+        return None
+    return scores[0][1]
+
+
+def _by_shape(text: str, tables: Mapping[str, Mapping[str, str]]) -> str | None:
+    """A place or a company by the name's shape, then which company filter."""
+    groups = {
+        group: {kind: tables[kind] for kind in group if tables.get(kind)}
+        for group in (PLACE_FILTERS, COMPANY_FILTERS)
+    }
+    best = {
+        group: max((_resemblance(text, table) for table in found.values()), default=0.0)
+        for group, found in groups.items()
+    }
+    place, company = best[PLACE_FILTERS], best[COMPANY_FILTERS]
+    if max(place, company) < SHAPE_MIN_RATIO or abs(place - company) < SHAPE_MARGIN:
+        return None
+    if place > company:
+        # An unknown place is a comuna: the catalogue's few regions come with their aliases.
+        return PLACE_FILTERS[0]
+    return _shape(text, groups[COMPANY_FILTERS]) or COMPANY_FILTERS[0]
