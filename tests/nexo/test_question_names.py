@@ -44,6 +44,7 @@ def test_the_name_filters_a_tools_rows_are_grouped_by():
         ("¿qué tal rinde Rappi este mes?", CARRIER_ROWS, ("transportista", "Rappi")),
         # two grouping names: the finest, as no shape tells them apart
         ("la torre de control de Huechuraba hoy", TOWER_ROWS, ("comuna", "Huechuraba")),
+        ("torre de control de Macul", TOWER_ROWS, ("comuna", "Macul")),
         # a label before the name says it outright
         ("rendimiento del cliente Sodimac", CARRIER_ROWS, ("cliente", "Sodimac")),
         # a place preposition: a place, whatever the tool groups by

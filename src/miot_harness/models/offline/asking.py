@@ -1,6 +1,7 @@
 """When the offline filter expert asks instead of guessing: the candidate tools of a question
-that fits none clearly, near ties on the same words, and vague questions (one word of the
-operation that several tools share); and how a near tie is broken by what the question says.
+that fits none clearly, near ties on the same words, vague questions (one word of the
+operation that several tools share) and questions with no evidence that sets the best tool
+apart; and how a near tie is broken by what the question says.
 """
 
 from __future__ import annotations
@@ -91,9 +92,8 @@ def undistinguished(
     question: str,
     tools: Sequence[ToolSpec],
 ) -> list[str]:
-    """The best tool and the others that take the question's filters and speak of it, when
-    no evidence sets the best apart from them ("los atrasos de hoy"): the harness asks. Empty
-    when the best has evidence of its own against each, or nothing matched."""
+    """The best tool and the others that take the question's filters and speak of it, when no
+    evidence sets the best apart from them ("los atrasos de hoy"); empty when some does."""
     if found.names or found.typed or not best.matched:
         return []
     by_name = {tool.name: tool for tool in tools}
@@ -117,19 +117,18 @@ def _sets_apart(
     stated: set[str],
     breakdown: bool,
 ) -> bool:
-    """Whether the question holds evidence for the best tool that the other lacks: a term or
-    shape cue only it matches, a matched word of its own name that the other's name lacks, a
-    stated name filter (not an enum) that only its rows are grouped by, or, with no "por …"
-    asked, summary rows grouped by fewer filters than the other's (one figure, not one per
-    carrier)."""
+    """Whether the question holds evidence for the best tool that the other lacks (a term, a
+    shape cue, a word of its name, a stated name its rows group by, or fewer groups)."""
     tool, other_tool = by_name[best.name], by_name[other.name]
     if set(best.matched) - set(other.matched):
         return True
     if (_name_terms(tool) - _name_terms(other_tool)) & set(best.matched):
         return True
+    # A name filter says which row is asked about; an enum value ("atrasado") only filters.
     named = {f for f in stated if f not in tool.enums}
     if named & (_grouping_columns(tool) - _grouping_columns(other_tool)):
         return True
+    # With no "por …" asked, one figure answers rather than one per carrier or comuna.
     summaries = LISTING not in shape_terms(tool) and LISTING not in shape_terms(other_tool)
     return summaries and not breakdown and _grouping_width(tool) < _grouping_width(other_tool)
 

@@ -228,18 +228,15 @@ def name_filter(
     tables: Mapping[str, Mapping[str, str]],
     grouping: Iterable[str] = (),
 ) -> str | None:
-    """The filter an unlabelled name the catalogue lacks belongs to, from its context: a place
-    preposition before it, the name filters the chosen tool groups its rows by, then the
-    name's shape (which kind of catalogue value it resembles); None when nothing tells."""
+    """The filter of an unlabelled name the catalogue lacks: a place preposition before it, the
+    chosen tool's grouping, then its shape (the values it resembles); None when none tells."""
     if _PLACE_PREPOSITIONS.search(before):
         return PLACE_FILTERS[0]
     grouped = [kind for kind in grouping if tables.get(kind)]
-    if len(grouped) == 1:
-        return grouped[0]
     if grouped:
-        # Several (region and comuna): the shape among them, else the finest, most values.
-        shaped = _shape(text, {kind: tables[kind] for kind in grouped})
-        return shaped or max(grouped, key=lambda kind: len(set(tables[kind].values())))
+        # Region and comuna: the finest, with the most values (a name like "Macul" resembles
+        # a region's spelling as much as a comuna's, so its shape cannot choose).
+        return max(grouped, key=lambda kind: len(set(tables[kind].values())))
     return _by_shape(text, tables)
 
 
