@@ -253,6 +253,24 @@ def test_rows_named_by_a_pair_keep_both_names_and_are_counted_as_rows():
     assert "30 centros" not in first and "30" in first  # 30 pairs, not 30 centres
 
 
+def test_a_ranking_whose_named_item_repeats_in_its_rows_says_the_rows_are_not_its_totals():
+    rows = [
+        {"centro": "CD La Serena", "transportista": "LogiAndes", "conductores_activos": 3},
+        {"centro": "CD La Serena", "transportista": "Ruta Sur", "conductores_activos": 4},
+        {"centro": "CD Viña del Mar", "transportista": "LogiAndes", "conductores_activos": 5},
+    ]
+    item = evidence_item(
+        "coordinador_dimensionamiento",
+        {"rows": rows, "total_count": 30, "ranked_rows": 30,
+         "order_by": {"column": "conductores_activos", "direction": "asc"}},
+        args=TODAY,
+    )  # fmt: skip
+    first = opening(answer([item], "¿Qué centro tiene menos conductores activos hoy?"))
+    said = first.split(". ", 1)
+    assert "**CD La Serena**" in said[0] and "LogiAndes" in said[0], first
+    assert len(said) == 2 and "centro" in said[1], first
+
+
 def test_a_ranking_asked_by_a_coarser_level_than_its_rows_says_the_rows_are_not_its_totals():
     rows = [{"region": "Biobío", "comuna": "Talcahuano", "servicios": 24, "pct_a_tiempo": 37.5},
             {"region": "Metropolitana", "comuna": "Quilicura", "servicios": 32,

@@ -230,11 +230,16 @@ def _named(key: str, question: set[str]) -> bool:
 def _asked_level(
     question: str, rows: list[dict[str, Any]], entity: str, args: dict[str, Any]
 ) -> str | None:
-    """A naming column the question ranks by ("¿qué región…?") when each row is a finer
-    item (a comuna): the rows are not totals of it, so the answer must say so."""
+    """A naming column the question ranks by when the rows are finer items: another column
+    ("¿qué región…?" over comunas), or the entity itself when it repeats in the rows shown
+    (a centro over centro and transportista pairs). The rows are not its totals, so the
+    answer must say so."""
     asked = {stem(w) for w in words(question)}
-    if not question or _named(entity, asked):
+    if not question:
         return None
+    if _named(entity, asked):
+        values = [repr(row.get(entity)) for row in rows]
+        return entity if len(set(values)) < len(values) else None
     names = [k for k in _names(_kinds(rows)) if k != entity and args.get(k) is None]
     return next((k for k in names if _named(k, asked)), None)
 
@@ -258,7 +263,7 @@ def ranking_sentence(
     column, direction = order
     entity, context = _entity(rows, item.args)
     level = _asked_level(question, rows, entity, item.args)
-    if level is not None and level not in context:
+    if level is not None and level != entity and level not in context:
         context = [*context, level]
     first = rows[0].get(column)
     ties = [row for row in rows if row.get(column) == first][:_MAX_TIES]
