@@ -6,21 +6,10 @@ import io
 
 from rich.console import Console
 
+from harness_support import CLARIFICATION, QUESTION_BACK, run_record
 from miot_harness.cli.run import render_record
-from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
+from miot_harness.schemas import HarnessRunRecord, RunStatus
 from miot_harness.settings import load_settings
-
-QUESTION_BACK = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
-CLARIFICATION = {
-    "reason": "unresolved_value",
-    "unresolved": [
-        {"filter": "transportista", "text": "Transportes Pepito", "suggestions": ["TransRápido"]}
-    ],
-    "options": [
-        {"label": "TransRápido", "message": "¿TransRápido tiene servicios atrasados?"},
-        {"label": "Todos", "message": "servicios atrasados de hoy por transportista"},
-    ],
-}
 
 
 def _printed(record: HarnessRunRecord) -> str:
@@ -31,12 +20,8 @@ def _printed(record: HarnessRunRecord) -> str:
 
 
 def _record(status: RunStatus, answer: str, artifacts: dict) -> HarnessRunRecord:
-    return HarnessRunRecord(
-        run_id="r1",
+    return run_record(
         thread_id="hilo-42",
-        tenant_id="mintral",
-        user_id="cli",
-        route=HarnessRoute.NEXO_QUERY,
         status=status,
         message="¿Transportes Pepito tiene servicios atrasados?",
         answer=answer,
@@ -53,16 +38,13 @@ def test_a_clarification_prints_its_question_and_numbered_options_to_send() -> N
         in text
     )
     first = text.index("1. TransRápido")
-    second = text.index("2. Todos")
+    second = text.index("2. Todos los transportistas")
     assert first < second
     assert (
         "miot-harness ask '¿TransRápido tiene servicios atrasados?' --thread-id hilo-42"
         in text[first:second]
     )
-    assert (
-        "miot-harness ask 'servicios atrasados de hoy por transportista' --thread-id hilo-42"
-        in text
-    )
+    assert "miot-harness ask 'servicios atrasados por transportista' --thread-id hilo-42" in text
 
 
 def test_an_answer_without_a_clarification_prints_no_options() -> None:

@@ -2,21 +2,17 @@
 
 from datetime import UTC, datetime
 
+from harness_support import run_record
 from miot_harness.evals.observation import observe
 from miot_harness.events import HarnessEventType, make_event
-from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
+from miot_harness.schemas import HarnessRunRecord, RunStatus
 
 STAMP = datetime(2026, 11, 25, 17, 5, tzinfo=UTC)
 TOOL = "coordinador_conteo_servicios"
 
 
 def record(*events, status=RunStatus.COMPLETED, answer="Hay 42.") -> HarnessRunRecord:
-    return HarnessRunRecord(
-        run_id="r",
-        thread_id="t",
-        tenant_id="mintral",
-        user_id="u",
-        route=HarnessRoute.NEXO_QUERY,
+    return run_record(
         status=status,
         answer=answer,
         events=list(events),

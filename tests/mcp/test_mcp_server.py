@@ -15,11 +15,12 @@ import pytest
 import uvicorn
 from pydantic import BaseModel, ConfigDict
 
+from harness_support import CLARIFICATION, QUESTION_BACK, run_record
 from mcp import Client
 from miot_harness.events import HarnessEventType, RunEmitter
 from miot_harness.mcp.serve import http_app, stdout_to_stderr
 from miot_harness.mcp.server import build_mcp_server
-from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus, UserRequest
+from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
 from miot_harness.settings import load_settings
 from miot_harness.store import RunStore
 from miot_harness.store.sqlite import SqliteRunStore
@@ -60,10 +61,29 @@ class QueueTool(HarnessTool):
         return ToolResult(output=output, metadata=meta, row_count=len(rows), returned_rows=rows)
 
 
-@dataclass
-class RecordingSupervisor:
-    """Answers every question with a completed, cited run and remembers what it was asked."""
+CITED = {
+    "nexo_plan": {
+        "steps": [{"tool": "coordinador_cola", "args": {"region": "RM"}, "rationale": "cola"}]
+    },
+    "evidence": [
+        {
+            "tool": "coordinador_cola",
+            "refreshed_at": REFRESHED.isoformat(),
+            "is_stale": False,
+            "rows": [],
+        }
+    ],
+}
 
+
+@dataclass
+class CannedSupervisor:
+    """Answers every question with a fixed run on the thread it was given; remembers the asks."""
+
+    status: RunStatus = RunStatus.COMPLETED
+    answer: str = "Hay **12** servicios en riesgo (datos de las 08:05)."
+    artifacts: dict[str, Any] = field(default_factory=lambda: CITED)
+    stale: bool = False
     asked: list[tuple[UserRequest, str, str]] = field(default_factory=list)
 
     async def run(
@@ -76,42 +96,32 @@ class RecordingSupervisor:
     ) -> HarnessRunRecord:
         assert emitter is not None
         self.asked.append((request, tenant_id, user_id))
-        emitter.emit(HarnessEventType.FRESHNESS_WARNING, "freshness_judge", age_minutes=20)
+        if self.stale:
+            emitter.emit(HarnessEventType.FRESHNESS_WARNING, "freshness_judge", age_minutes=20)
         emitter.emit(
-            HarnessEventType.RUN_COMPLETED, "supervisor", status="completed", refusal_reason=None
+            HarnessEventType.RUN_COMPLETED,
+            "supervisor",
+            status=self.status.value,
+            refusal_reason=None,
         )
         emitter.close()
-        return HarnessRunRecord(
+        return run_record(
             run_id=emitter.run_id,
             thread_id=request.thread_id or "t-new",
             tenant_id=tenant_id,
             user_id=user_id,
-            route=HarnessRoute.NEXO_QUERY,
-            status=RunStatus.COMPLETED,
-            answer="Hay **12** servicios en riesgo (datos de las 08:05).",
+            status=self.status,
+            message=request.message,
+            answer=self.answer,
             events=list(emitter.events),
-            artifacts={
-                "nexo_plan": {
-                    "steps": [
-                        {"tool": "coordinador_cola", "args": {"region": "RM"}, "rationale": "cola"}
-                    ]
-                },
-                "evidence": [
-                    {
-                        "tool": "coordinador_cola",
-                        "refreshed_at": REFRESHED.isoformat(),
-                        "is_stale": False,
-                        "rows": [],
-                    }
-                ],
-            },
+            artifacts=self.artifacts,
         )
 
 
 @dataclass
 class Backend:
     registry: ToolRegistry
-    supervisor: RecordingSupervisor
+    supervisor: CannedSupervisor
     store: RunStore
 
 
@@ -127,7 +137,7 @@ def backend(store: RunStore) -> Backend:
     registry = ToolRegistry()
     registry.register(QueueTool("coordinador_cola", "mintral"))
     registry.register(QueueTool("delivery_metrics", "mintral"))
-    return Backend(registry, RecordingSupervisor(), store)
+    return Backend(registry, CannedSupervisor(stale=True), store)
 
 
 @pytest.fixture
@@ -262,16 +272,6 @@ def test_boot_output_goes_to_stderr(capfd):
     assert err == "arranque\nhijo\n"
 
 
-CLARIFICATION = {
-    "reason": "unresolved_value",
-    "unresolved": [
-        {"filter": "transportista", "text": "Transportes Pepito", "suggestions": ["TransRápido"]}
-    ],
-    "options": [
-        {"label": "TransRápido", "message": "¿TransRápido tiene servicios atrasados?"},
-        {"label": "Todos los transportistas", "message": "servicios atrasados por transportista"},
-    ],
-}
 CHART = {
     "evidence_index": 0,
     "title": "Distribución de ETA",
@@ -279,47 +279,15 @@ CHART = {
 }
 
 
-@dataclass
-class CannedSupervisor:
-    """Answers with a fixed status and artifacts, on the thread it was given."""
-
-    status: RunStatus
-    answer: str
-    artifacts: dict[str, Any]
-
-    async def run(
-        self,
-        request: UserRequest,
-        *,
-        tenant_id: str,
-        user_id: str,
-        emitter: RunEmitter | None = None,
-    ) -> HarnessRunRecord:
-        assert emitter is not None
-        emitter.emit(HarnessEventType.RUN_COMPLETED, "supervisor", status=self.status.value)
-        emitter.close()
-        return HarnessRunRecord(
-            run_id=emitter.run_id,
-            thread_id=request.thread_id or "t-new",
-            tenant_id=tenant_id,
-            user_id=user_id,
-            route=HarnessRoute.NEXO_QUERY,
-            status=self.status,
-            message=request.message,
-            answer=self.answer,
-            events=list(emitter.events),
-            artifacts=self.artifacts,
-        )
-
-
 def _canned_server(supervisor: CannedSupervisor, store: RunStore):
-    backend = Backend(ToolRegistry(), supervisor, store)  # type: ignore[arg-type]
+    backend = Backend(ToolRegistry(), supervisor, store)
     return build_mcp_server(backend, load_settings(nexo_tenant_lock="mintral"))
 
 
 async def test_ask_shows_a_clarifications_options_in_text_and_structured_content(store):
-    answer = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
-    supervisor = CannedSupervisor(RunStatus.NEEDS_INPUT, answer, {"clarification": CLARIFICATION})
+    supervisor = CannedSupervisor(
+        RunStatus.NEEDS_INPUT, QUESTION_BACK, {"clarification": CLARIFICATION}
+    )
     async with Client(_canned_server(supervisor, store)) as client:
         result = await client.call_tool(
             "ask", {"question": "¿Transportes Pepito tiene atrasados?", "thread_id": "t7"}
@@ -330,7 +298,7 @@ async def test_ask_shows_a_clarifications_options_in_text_and_structured_content
     assert content["clarification"] == CLARIFICATION
     assert content["charts"] == []
     text = result.content[0].text
-    assert text.startswith(answer)
+    assert text.startswith(QUESTION_BACK)
     assert "thread_id=t7" in text
     assert "1. TransRápido: «¿TransRápido tiene servicios atrasados?»" in text
     assert "2. Todos los transportistas: «servicios atrasados por transportista»" in text

@@ -1,0 +1,52 @@
+"""Builders the faces' tests share: run records, a clarification, demo database settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from miot_harness.demo.cluster import DemoConnection
+from miot_harness.schemas import HarnessRoute, HarnessRunRecord
+from miot_harness.settings import HarnessSettings, load_settings
+
+# What a run that cannot match "Transportes Pepito" to a carrier answers, and asks.
+QUESTION_BACK = "No encontré «Transportes Pepito» entre los transportistas. ¿Te refieres a…?"
+CLARIFICATION = {
+    "reason": "unresolved_value",
+    "unresolved": [
+        {"filter": "transportista", "text": "Transportes Pepito", "suggestions": ["TransRápido"]}
+    ],
+    "options": [
+        {"label": "TransRápido", "message": "¿TransRápido tiene servicios atrasados?"},
+        {"label": "Todos los transportistas", "message": "servicios atrasados por transportista"},
+    ],
+}
+
+
+def run_record(**fields: Any) -> HarnessRunRecord:
+    """A Nexo-route run of mintral's user ana (run r1, thread t1) with `fields` replaced."""
+    defaults: dict[str, Any] = {
+        "run_id": "r1",
+        "thread_id": "t1",
+        "tenant_id": "mintral",
+        "user_id": "ana",
+        "route": HarnessRoute.NEXO_QUERY,
+    }
+    return HarnessRunRecord(**{**defaults, **fields})
+
+
+def demo_settings(
+    demo_db: DemoConnection, data_dir: Path, api_keys: dict[str, Any], **overrides: Any
+) -> HarnessSettings:
+    """The offline model over the demo database with these API keys and a local store."""
+    return load_settings(
+        data_dir=data_dir,
+        api_keys=json.dumps(api_keys),
+        model="offline",
+        nexo_dsn=None,
+        store_dsn=None,
+        nexo_db_scripts_root=demo_db.db_scripts_root,
+        nexo_db_alias=demo_db.alias,
+        **overrides,
+    )
