@@ -13,9 +13,9 @@ import pytest
 from api_support import API_KEYS, MINTRAL_KEY, bearer, served, sse_frames
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness_support import demo_settings
 from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoConnection
-from miot_harness.settings import load_settings
 
 ANA = bearer(MINTRAL_KEY)
 # "Transportes Pepito" is no carrier of the catalogue: the run must ask, not widen.
@@ -26,16 +26,7 @@ UNKNOWN_CARRIER = {"message": "¿Transportes Pepito tiene servicios atrasados en
 async def client(
     demo_db: DemoConnection, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("needs-input"),
-        api_keys=json.dumps(API_KEYS),
-        model="offline",
-        nexo_dsn=None,
-        store_dsn=None,
-        nexo_db_scripts_root=demo_db.db_scripts_root,
-        nexo_db_alias=demo_db.alias,
-    )
-    app = create_app(settings)
+    app = create_app(demo_settings(demo_db, tmp_path_factory.mktemp("needs-input"), API_KEYS))
     async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=120) as http:
         yield http
 

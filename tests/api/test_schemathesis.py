@@ -4,7 +4,6 @@ the demo database with bounded positive and negative cases."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -17,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
 
+from harness_support import demo_settings
 from miot_harness.api.app import create_app
 from miot_harness.demo.cluster import DemoConnection
-from miot_harness.settings import load_settings
 
 AUTH = bearer(MINTRAL_KEY)
 # Collection needs the schema before any fixture exists, so the app gets its own data dir.
@@ -48,17 +47,7 @@ def test_generated_requests_get_documented_answers(case) -> None:
 def test_the_real_app_answers_generated_requests_as_documented(
     demo_db: DemoConnection, tmp_path: Path
 ) -> None:
-    app = create_app(
-        load_settings(
-            data_dir=tmp_path,
-            api_keys=json.dumps(API_KEYS),
-            model="offline",
-            store_dsn=None,
-            nexo_dsn=None,
-            nexo_db_scripts_root=demo_db.db_scripts_root,
-            nexo_db_alias=demo_db.alias,
-        )
-    )
+    app = create_app(demo_settings(demo_db, tmp_path, API_KEYS))
     real = schemathesis.openapi.from_asgi("/openapi.json", app, headers=AUTH)
     checked = []
     for result in real.get_all_operations():

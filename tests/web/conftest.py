@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from web_page_support import API_KEYS, ARTIFACTS, CHROMIUM_ARGS, page_app, serving
 
-from miot_harness.settings import load_settings
+from harness_support import demo_settings
 from system_binaries import require_binary
 
 
@@ -23,13 +22,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 async def page_server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
     """The harness with the page over the session's demo database, two API keys, offline model."""
-    settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("page-data"),
-        nexo_db_scripts_root=demo_db.db_scripts_root,
-        nexo_db_alias=demo_db.alias,
-        model="offline",
-        api_keys=json.dumps(API_KEYS),
-    )
+    settings = demo_settings(demo_db, tmp_path_factory.mktemp("page-data"), API_KEYS)
     async with serving(page_app(settings)) as (url, _):
         yield url
 

@@ -4,14 +4,13 @@ finds no slot in time says when to try again."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from web_page_support import (
     ANSWER_TIMEOUT_MS,
     API_KEYS,
     LAPTOP,
     MINTRAL_KEY,
+    Watched,
     ask,
     done_turn,
     enter_key,
@@ -21,8 +20,8 @@ from web_page_support import (
     serving,
 )
 
+from harness_support import demo_settings
 from miot_harness.api.runs import RETRY_AFTER_SECONDS
-from miot_harness.settings import load_settings
 
 pytestmark = pytest.mark.browser
 
@@ -86,27 +85,26 @@ async def test_the_page_shows_every_row_the_question_asked_for(browser, page_ser
     assert watched.errors == []
 
 
+async def send_as_mintral(browser, url: str, question: str) -> Watched:
+    """Open the page, give it mintral's key and send `question` without waiting for the answer."""
+    watched = await open_page(browser, url, LAPTOP)
+    await watched.page.click("#change-key")
+    await enter_key(watched.page, MINTRAL_KEY)
+    await watched.page.fill("#q", question)
+    await watched.page.click("#go")
+    return watched
+
+
 async def test_a_run_waiting_for_a_slot_shows_its_place_then_its_answer(browser, demo_db, tmp_path):
-    settings = load_settings(
-        data_dir=tmp_path,
-        nexo_db_scripts_root=demo_db.db_scripts_root,
-        nexo_db_alias=demo_db.alias,
-        model="offline",
-        api_keys=json.dumps(API_KEYS),
-        max_concurrent_runs=1,
-    )
+    settings = demo_settings(demo_db, tmp_path, API_KEYS, max_concurrent_runs=1)
     app = page_app(settings)
     async with serving(app) as (url, _):
         admission = app.state.api.launcher.admission
         # Another operator's run holds the only slot until released below.
         held = admission.enter(("mintral", "otra-operadora"))
         assert held.running
-        watched = await open_page(browser, url, LAPTOP)
+        watched = await send_as_mintral(browser, url, "resumen del centro de control de hoy")
         page = watched.page
-        await page.click("#change-key")
-        await enter_key(page, MINTRAL_KEY)
-        await page.fill("#q", "resumen del centro de control de hoy")
-        await page.click("#go")
         waiting = page.locator(".turn .working[data-queued]")
         await waiting.wait_for()
         assert await waiting.inner_text() == "En espera (posición 1)…"
@@ -184,26 +182,14 @@ async def test_the_prose_is_told_from_the_appended_tables_only_when_they_match(
 
 
 async def test_a_run_that_finds_no_slot_in_time_says_to_try_again(browser, demo_db, tmp_path):
-    settings = load_settings(
-        data_dir=tmp_path,
-        nexo_db_scripts_root=demo_db.db_scripts_root,
-        nexo_db_alias=demo_db.alias,
-        model="offline",
-        api_keys=json.dumps(API_KEYS),
-        max_concurrent_runs=1,
-        queue_wait_s=0.5,
-    )
+    settings = demo_settings(demo_db, tmp_path, API_KEYS, max_concurrent_runs=1, queue_wait_s=0.5)
     app = page_app(settings)
     async with serving(app) as (url, _):
         admission = app.state.api.launcher.admission
         held = admission.enter(("mintral", "otra-operadora"))
         try:
-            watched = await open_page(browser, url, LAPTOP)
+            watched = await send_as_mintral(browser, url, "resumen del centro de control de hoy")
             page = watched.page
-            await page.click("#change-key")
-            await enter_key(page, MINTRAL_KEY)
-            await page.fill("#q", "resumen del centro de control de hoy")
-            await page.click("#go")
             turn = done_turn(page, 0)
             await turn.wait_for(timeout=ANSWER_TIMEOUT_MS)
         finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -22,7 +21,7 @@ from web_page_support import (
     serving,
 )
 
-from miot_harness.settings import load_settings
+from harness_support import demo_settings
 
 pytestmark = pytest.mark.browser
 
@@ -37,13 +36,8 @@ KEYS = {
 
 @pytest.fixture(scope="module")
 async def server(demo_db, tmp_path_factory) -> AsyncIterator[str]:
-    settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("chart-page-data"),
-        nexo_db_scripts_root=demo_db.db_scripts_root,
-        nexo_db_alias=demo_db.alias,
-        model="offline",
-        api_keys=json.dumps(KEYS),
-        nexo_critic_enabled=True,
+    settings = demo_settings(
+        demo_db, tmp_path_factory.mktemp("chart-page-data"), KEYS, nexo_critic_enabled=True
     )
     async with serving(page_app(settings)) as (url, _):
         yield url
