@@ -4,29 +4,14 @@ checkpoints): runs cross workers, and a restarted worker serves old runs and con
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
-import pytest
 from api_support import API_KEYS, MINTRAL_KEY, bearer, server_process
 
 from miot_harness.demo.cluster import DemoConnection
 
 AUTH = bearer(MINTRAL_KEY)
-
-
-@pytest.fixture
-def store_dsn(pg_server) -> Iterator[str]:
-    """A fresh PostgreSQL database for run records, dropped afterwards."""
-    name = f"api_store_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield pg_server.dsn(name)
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def _env(data_dir: Path, store_dsn: str, demo_db: DemoConnection) -> dict[str, str]:
@@ -48,10 +33,10 @@ def _ask(url: str, message: str, thread_id: str) -> dict:
 
 
 def test_workers_share_runs_and_a_restarted_worker_continues_the_thread(
-    tmp_path: Path, store_dsn: str, demo_db: DemoConnection
+    tmp_path: Path, scratch_db: str, demo_db: DemoConnection
 ) -> None:
     factory = "miot_harness.api.app:create_app"
-    env_a, env_b = (_env(tmp_path / name, store_dsn, demo_db) for name in ("a", "b"))
+    env_a, env_b = (_env(tmp_path / name, scratch_db, demo_db) for name in ("a", "b"))
     with server_process(factory, env_b, tmp_path / "b.log") as other:
         with server_process(factory, env_a, tmp_path / "a.log") as one:
             first = _ask(one.url, "servicios en riesgo de ETA hoy en la RM", "turno-1")

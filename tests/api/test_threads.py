@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from api_support import RuntimeBox, asgi_client, bearer
 
@@ -31,19 +30,11 @@ KEYS = {
 QUESTION = "conteo de servicios por región"
 
 
-@pytest.fixture(scope="module")
-def pg_store_dsn(pg_server) -> str:
-    dbname = f"threads_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    return pg_server.dsn(dbname)
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def client(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, RuntimeBox]]:
-    store_dsn = request.getfixturevalue("pg_store_dsn") if request.param == "postgres" else None
+    store_dsn = request.getfixturevalue("scratch_db") if request.param == "postgres" else None
     settings = load_settings(
         data_dir=tmp_path,
         api_keys=json.dumps(KEYS),

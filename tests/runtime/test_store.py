@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from harness_support import run_record
 from miot_harness.events import HarnessEventType, RunEmitter, utc_now
-from miot_harness.schemas import HarnessRoute, HarnessRunRecord, RunStatus
+from miot_harness.schemas import HarnessRunRecord, RunStatus
 from miot_harness.settings import HarnessSettings
 from miot_harness.store import INTERRUPTED, STORE_FILE, RunStore, open_run_store
 from miot_harness.store.lease import LeasedStore, WorkerIdentity, WorkerLease
@@ -49,25 +49,15 @@ def _record(
 ) -> HarnessRunRecord:
     emitter = RunEmitter(uuid.uuid4().hex)
     emitter.emit(HarnessEventType.RUN_STARTED, "supervisor", thread_id=thread_id)
-    record = HarnessRunRecord(
+    record = run_record(
         run_id=emitter.run_id,
         thread_id=thread_id,
         tenant_id=tenant_id,
-        user_id="ana",
-        route=HarnessRoute.NEXO_QUERY,
         events=list(emitter.events),
         artifacts={"evidence": [{"rows": [{"comuna": "Ñuñoa", "n": 3}]}]},
         models={"filter_expert": "offline"},
     )
     return record.model_copy(update=update)
-
-
-@pytest.fixture(scope="module")
-def pg_store_dsn(pg_server) -> str:
-    dbname = f"store_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server.dsn(), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    return pg_server.dsn(dbname)
 
 
 class StoreOpener:
@@ -102,9 +92,13 @@ class StoreOpener:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def opener(request, tmp_path: Path, pg_store_dsn: str) -> AsyncIterator[StoreOpener]:
+async def opener(request, tmp_path: Path) -> AsyncIterator[StoreOpener]:
     """Opens a fresh handle on the same backing store every time it is called."""
-    location = str(tmp_path / STORE_FILE) if request.param == "sqlite" else pg_store_dsn
+    location = (
+        str(tmp_path / STORE_FILE)
+        if request.param == "sqlite"
+        else request.getfixturevalue("scratch_db")
+    )
     store_opener = StoreOpener(request.param, location)
     yield store_opener
     for store in store_opener.opened:
@@ -237,9 +231,9 @@ def test_a_lease_is_gone_only_for_a_dead_process_or_an_old_heartbeat() -> None:
     assert not WorkerLease(remote, fresh).gone(me, now, 30), "a remote peer within its lease"
 
 
-async def test_settings_choose_the_store(tmp_path: Path, pg_store_dsn: str) -> None:
+async def test_settings_choose_the_store(tmp_path: Path, scratch_db: str) -> None:
     sqlite_store = await open_run_store(HarnessSettings(data_dir=tmp_path))
-    pg_store = await open_run_store(HarnessSettings(data_dir=tmp_path, store_dsn=pg_store_dsn))
+    pg_store = await open_run_store(HarnessSettings(data_dir=tmp_path, store_dsn=scratch_db))
     try:
         assert isinstance(sqlite_store, SqliteRunStore)
         assert (tmp_path / STORE_FILE).exists()
