@@ -10,6 +10,7 @@ lives; the least recently used entry goes when the cache is full.
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar
@@ -32,20 +33,24 @@ def by_identity(maxsize: int = 8) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         entries: OrderedDict[tuple[Hashable, ...], tuple[tuple[Any, ...], R]] = OrderedDict()
+        # Faces may call from worker threads; the value is computed outside the lock.
+        lock = threading.Lock()
 
         @functools.wraps(function)
         def cached(*args: P.args, **kwargs: P.kwargs) -> R:
             if kwargs:
                 raise TypeError(f"{function.__name__} takes positional arguments only")
             key = tuple(_part(arg) for arg in args)
-            entry = entries.get(key)
-            if entry is not None:
-                entries.move_to_end(key)
-                return entry[1]
+            with lock:
+                entry = entries.get(key)
+                if entry is not None:
+                    entries.move_to_end(key)
+                    return entry[1]
             value = function(*args)  # type: ignore[call-arg]
-            entries[key] = (args, value)
-            if len(entries) > maxsize:
-                entries.popitem(last=False)
+            with lock:
+                entries[key] = (args, value)
+                if len(entries) > maxsize:
+                    entries.popitem(last=False)
             return value
 
         return cached
