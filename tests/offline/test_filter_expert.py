@@ -109,10 +109,18 @@ def test_filters_are_resolved_and_limited_to_the_tool_schema():
 
 
 def test_entity_only_question_is_in_scope_with_a_tool_taking_its_filters():
-    decision = decide("servicios creados ayer de Farmacias Cordillera")
-    assert decision.tool is not None
+    decision = decide("¿cuántos servicios creados ayer de Farmacias Cordillera?")
+    assert decision.tool == "coordinador_conteo_servicios"
     assert decision.args["cliente"] == "Farmacias Cordillera"
     assert decision.args["fecha_tipo"] == "creacion"
+
+
+def test_entity_only_question_without_a_cue_asks_between_tools_taking_its_filters():
+    """Only "servicios", which every tool speaks of: a list or a count is asked, not guessed."""
+    decision = decide("servicios creados ayer de Farmacias Cordillera")
+    assert decision.tool is None
+    assert 2 <= len(decision.candidates) <= 3
+    assert "coordinador_catalogo" not in decision.candidates
 
 
 def test_dates_follow_the_prompt_clock_not_the_machine():

@@ -99,13 +99,16 @@ def undistinguished(
     by_name = {tool.name: tool for tool in tools}
     stated = set(found.args) - ANY_TOOL_ARGS
     breakdown = any(shape.startswith(BREAKDOWN) for shape in question_shapes(question))
+    # A word of the best tool's name sets it apart only when few tools speak of it: most
+    # speak of "servicios", whichever has it in its name.
+    rare = {t for t in best.matched if 2 * sum(t in s.matched for s in ranked) <= len(ranked)}
     alike = [
         s.name
         for s in ranked
         if s.name != best.name
         and s.score > 0
         and stated <= set(by_name[s.name].properties)
-        and not _sets_apart(best, s, by_name, stated, breakdown)
+        and not _sets_apart(best, s, by_name, stated, breakdown, rare)
     ]
     return [best.name, *alike][:MAX_CANDIDATES] if alike else []
 
@@ -116,13 +119,14 @@ def _sets_apart(
     by_name: dict[str, ToolSpec],
     stated: set[str],
     breakdown: bool,
+    rare: set[str],
 ) -> bool:
     """Whether the question holds evidence for the best tool that the other lacks (a term, a
-    shape cue, a word of its name, a stated name its rows group by, or fewer groups)."""
+    shape cue, a `rare` word of its name, a stated name its rows group by, or fewer groups)."""
     tool, other_tool = by_name[best.name], by_name[other.name]
     if set(best.matched) - set(other.matched):
         return True
-    if (_name_terms(tool) - _name_terms(other_tool)) & set(best.matched):
+    if (_name_terms(tool) - _name_terms(other_tool)) & rare:
         return True
     # A name filter says which row is asked about; an enum value ("atrasado") only filters.
     named = {f for f in stated if f not in tool.enums}
