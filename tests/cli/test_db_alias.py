@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from cli.cli_support import harness
 from miot_harness.demo.cluster import DemoConnection
 from miot_harness.demo.layout import env_path, read_env, write_env
 from miot_harness.runtime import open_runtime
@@ -17,7 +16,6 @@ from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
 from miot_harness.settings import load_settings
 
 ALIAS = "coordinador-prod-harness"
-COMMAND_TIMEOUT_S = 240
 
 
 @pytest.fixture
@@ -31,26 +29,8 @@ def prod_root(tmp_path: Path, demo_db: DemoConnection) -> Path:
 
 
 def _harness(tmp_path: Path, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MIOT_HARNESS_", "ANTHROPIC_", "OPENAI_"))
-    }
-    env.update(
-        MIOT_HARNESS_DATA_DIR=str(tmp_path / "data"),
-        MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT=str(root),
-        MIOT_HARNESS_NEXO_DB_ALIAS=ALIAS,
-        COLUMNS="160",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "miot_harness", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
+    env = {"MIOT_HARNESS_NEXO_DB_SCRIPTS_ROOT": str(root), "MIOT_HARNESS_NEXO_DB_ALIAS": ALIAS}
+    return harness(tmp_path / "data", *args, env=env, cwd=tmp_path)
 
 
 async def test_the_runtime_boots_and_answers_through_a_hyphenated_alias(

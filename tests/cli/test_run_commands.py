@@ -3,52 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cli.cli_support import harness, serve
 from miot_harness.schemas import HarnessRunRecord
 
-COMMAND_TIMEOUT_S = 240
 DEMO_TITLES = ("Resumen de KPIs", "Una tabla", "Otro tenant (rechazo)", "Relato de entregas")
-
-
-def _clean_env(data_dir: Path) -> dict[str, str]:
-    """The caller's environment without harness settings or provider keys: a fresh machine."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MIOT_HARNESS_", "ANTHROPIC_", "OPENAI_"))
-    }
-    env["MIOT_HARNESS_DATA_DIR"] = str(data_dir)
-    env["COLUMNS"] = "160"
-    return env
-
-
-def _harness(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "miot_harness", *args],
-        env={**_clean_env(data_dir), **(env or {})},
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
 def demo_run(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return _harness(data_dir, "demo")
+    return harness(data_dir, "demo")
 
 
 def test_demo_answers_four_questions_on_a_fresh_data_dir_without_keys(demo_run) -> None:
@@ -68,7 +38,7 @@ def test_demo_answers_four_questions_on_a_fresh_data_dir_without_keys(demo_run) 
 
 
 def _ask_json(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> HarnessRunRecord:
-    result = _harness(data_dir, "ask", "--json", *args, env=env)
+    result = harness(data_dir, "ask", "--json", *args, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1, "stdout holds exactly the record"
@@ -112,47 +82,23 @@ def test_ask_json_for_another_tenant_is_a_recorded_refusal(data_dir: Path, demo_
 
 
 def test_ask_rejects_an_empty_question_naming_the_field(data_dir: Path) -> None:
-    result = _harness(data_dir, "ask", "   ")
+    result = harness(data_dir, "ask", "   ")
     assert result.returncode == 2
     assert "message" in result.stderr
 
 
 def test_serve_refuses_an_open_network_bind_without_keys(data_dir: Path) -> None:
-    result = _harness(data_dir, "serve", "--host", "0.0.0.0")
+    result = harness(data_dir, "serve", "--host", "0.0.0.0")
     assert result.returncode == 2
     assert "MIOT_HARNESS_API_KEYS" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_demo_boots_like_the_cli_and_answers(data_dir: Path, demo_run) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "miot_harness", "serve", "--demo", "--port", str(port)],
-        env=_clean_env(data_dir),
-        cwd=data_dir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + COMMAND_TIMEOUT_S
-        health = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert health is not None and health.status_code == 200, server.stderr
-        assert health.json()["nexo_enabled"] is True
+    with serve(data_dir, "--demo") as served:
+        assert served.health is not None and served.health.status_code == 200
+        assert served.health.json()["nexo_enabled"] is True
         reply = httpx.post(
-            f"{base}/runs", json={"message": "resumen del centro de control"}, timeout=60
+            f"{served.base}/runs", json={"message": "resumen del centro de control"}, timeout=60
         )
         assert reply.status_code == 200
         record = HarnessRunRecord.model_validate(reply.json())
@@ -160,9 +106,6 @@ def test_serve_demo_boots_like_the_cli_and_answers(data_dir: Path, demo_run) -> 
         cli = _ask_json(data_dir, "¿y ayer?", "--thread-id", record.thread_id)
         assert cli.thread_id == record.thread_id
         assert set(reply.json()) == set(json.loads(cli.model_dump_json()))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_ask_json_carries_the_chart_specs(data_dir: Path, demo_run) -> None:
@@ -179,7 +122,7 @@ def test_ask_json_carries_the_chart_specs(data_dir: Path, demo_run) -> None:
 def test_ask_prints_a_clarifications_options_with_the_command_to_send(
     data_dir: Path, demo_run
 ) -> None:
-    result = _harness(data_dir, "ask", "¿Transportes Pepito tiene servicios atrasados?")
+    result = harness(data_dir, "ask", "¿Transportes Pepito tiene servicios atrasados?")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any("needs_input · ruta nexo_query" in line for line in lines)
