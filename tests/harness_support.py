@@ -1,13 +1,17 @@
-"""Builders the faces' tests share: run records, a clarification, demo database settings."""
+"""What the faces' tests share: run records, a clarification, the demo database's settings and
+runtime, and a question put to a runtime."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from miot_harness.demo.cluster import DemoConnection
-from miot_harness.schemas import HarnessRoute, HarnessRunRecord
+from miot_harness.runtime import HarnessRuntime, open_runtime
+from miot_harness.schemas import HarnessRoute, HarnessRunRecord, UserRequest
 from miot_harness.settings import HarnessSettings, load_settings
 
 # What a run that cannot match "Transportes Pepito" to a carrier answers, and asks.
@@ -49,4 +53,27 @@ def demo_settings(
         nexo_db_scripts_root=demo_db.db_scripts_root,
         nexo_db_alias=demo_db.alias,
         **overrides,
+    )
+
+
+@asynccontextmanager
+async def demo_runtime(
+    demo_db: DemoConnection, data_dir: Path, **overrides: Any
+) -> AsyncIterator[HarnessRuntime]:
+    """The runtime booted over the demo database as its harness role, until the block ends."""
+    settings = load_settings(data_dir=data_dir, nexo_dsn=demo_db.harness_dsn, **overrides)
+    async with open_runtime(settings) as booted:
+        yield booted
+
+
+async def ask(
+    runtime: HarnessRuntime,
+    message: str,
+    tenant: str = "mintral",
+    user: str = "ana",
+    **request: Any,
+) -> HarnessRunRecord:
+    """Put `message` (and `request`'s other fields) to the runtime's supervisor as `user`."""
+    return await runtime.supervisor.run(
+        UserRequest(message=message, **request), tenant_id=tenant, user_id=user
     )

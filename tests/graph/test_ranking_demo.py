@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from harness_support import ask, demo_runtime
 from miot_harness.evals.numbers import answer_numbers, evidence_numbers, is_supported
 from miot_harness.models.seat_protocol import read_json_section
-from miot_harness.runtime import HarnessRuntime, open_runtime
-from miot_harness.schemas import HarnessRunRecord, RunStatus, UserRequest
-from miot_harness.settings import HarnessSettings
+from miot_harness.runtime import HarnessRuntime
+from miot_harness.schemas import HarnessRunRecord, RunStatus
 from miot_harness.wording import value_text, value_words
 from provider_stub import ANTHROPIC_PATH, ProviderStub, anthropic_message
 
@@ -56,17 +56,8 @@ NAMED_TIES = 10
 
 @pytest.fixture(scope="module")
 async def offline_runtime(demo_db, tmp_path_factory) -> AsyncIterator[HarnessRuntime]:
-    settings = HarnessSettings(
-        data_dir=tmp_path_factory.mktemp("ranking"), nexo_dsn=demo_db.harness_dsn
-    )
-    async with open_runtime(settings) as booted:
+    async with demo_runtime(demo_db, tmp_path_factory.mktemp("ranking")) as booted:
         yield booted
-
-
-async def ask(runtime: HarnessRuntime, question: str) -> HarnessRunRecord:
-    return await runtime.supervisor.run(
-        UserRequest(message=question), tenant_id="mintral", user_id="ana"
-    )
 
 
 async def all_rows(dsn: str, tool: str, args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,18 +107,27 @@ def check_prose_names_the_superlative(
     assert "|" not in text  # the sentence comes before any table
 
 
-@pytest.mark.parametrize("ranking", RANKINGS, ids=IDS)
-async def test_the_offline_model_names_the_superlative_over_every_row(
-    offline_runtime: HarnessRuntime, demo_db, ranking: Ranking
-):
-    record = await ask(offline_runtime, ranking.question)
+async def check_offline_ranking(
+    runtime: HarnessRuntime, dsn: str, ranking: Ranking
+) -> tuple[HarnessRunRecord, dict[str, Any], list[dict[str, Any]]]:
+    """Ask the ranking offline: one step, its tool ordered by its column, the prose naming the
+    superlative over every row; returns the record, the step and those rows."""
+    record = await ask(runtime, ranking.question)
 
     assert record.status is RunStatus.COMPLETED, record.answer
     [step] = record.artifacts["nexo_plan"]["steps"]
     assert step["tool"] == ranking.tool
     assert step["order_by"] == {"column": ranking.column, "direction": ranking.direction}
-    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
+    rows = await all_rows(dsn, ranking.tool, step["args"])
     check_prose_names_the_superlative(record, ranking, rows)
+    return record, step, rows
+
+
+@pytest.mark.parametrize("ranking", RANKINGS, ids=IDS)
+async def test_the_offline_model_names_the_superlative_over_every_row(
+    offline_runtime: HarnessRuntime, demo_db, ranking: Ranking
+):
+    record, step, rows = await check_offline_ranking(offline_runtime, demo_db.harness_dsn, ranking)
     [evidence] = record.artifacts["evidence"]
     assert evidence["order_by"] == step["order_by"]
     assert evidence["ranked_rows"] == len(rows) == evidence["total_count"]
@@ -147,15 +147,14 @@ def stub() -> Any:
 
 @pytest.fixture(scope="module")
 async def provider_runtime(demo_db, stub, tmp_path_factory) -> AsyncIterator[HarnessRuntime]:
-    settings = HarnessSettings(
-        data_dir=tmp_path_factory.mktemp("ranking-provider"),
-        nexo_dsn=demo_db.harness_dsn,
+    async with demo_runtime(
+        demo_db,
+        tmp_path_factory.mktemp("ranking-provider"),
         model="claude-test-model",
         anthropic_api_key="test-key",
         anthropic_base_url=stub.base_url,
         _env_file=None,
-    )
-    async with open_runtime(settings) as booted:
+    ) as booted:
         yield booted
 
 
@@ -215,14 +214,7 @@ OTHER_WORDS = [
 async def test_a_ranking_in_other_words_is_ordered_and_names_the_superlative(
     offline_runtime: HarnessRuntime, demo_db, ranking: Ranking
 ):
-    record = await ask(offline_runtime, ranking.question)
-
-    assert record.status is RunStatus.COMPLETED, record.answer
-    [step] = record.artifacts["nexo_plan"]["steps"]
-    assert step["tool"] == ranking.tool
-    assert step["order_by"] == {"column": ranking.column, "direction": ranking.direction}
-    rows = await all_rows(demo_db.harness_dsn, ranking.tool, step["args"])
-    check_prose_names_the_superlative(record, ranking, rows)
+    await check_offline_ranking(offline_runtime, demo_db.harness_dsn, ranking)
 
 
 async def test_a_ranking_asked_by_region_names_the_comunas_and_says_it_did_not_total_regions(

@@ -6,26 +6,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from harness_support import ask, demo_runtime
 from miot_harness.events import HarnessEventType
-from miot_harness.runtime import HarnessRuntime, open_runtime
-from miot_harness.schemas import HarnessRoute, RunStatus, UserRequest
-from miot_harness.settings import HarnessSettings
+from miot_harness.runtime import HarnessRuntime
+from miot_harness.schemas import HarnessRoute, RunStatus
 from miot_harness.storytelling import STORY_TOOL_NAMES
 
 
 @pytest.fixture(scope="module")
 async def runtime(demo_db, tmp_path_factory) -> AsyncIterator[HarnessRuntime]:
-    settings = HarnessSettings(
-        data_dir=tmp_path_factory.mktemp("runtime"), nexo_dsn=demo_db.harness_dsn
-    )
-    async with open_runtime(settings) as booted:
+    async with demo_runtime(demo_db, tmp_path_factory.mktemp("runtime")) as booted:
         yield booted
-
-
-async def _ask(runtime: HarnessRuntime, message: str, tenant: str = "mintral", **kw):
-    return await runtime.supervisor.run(
-        UserRequest(message=message, **kw), tenant_id=tenant, user_id="ana"
-    )
 
 
 async def test_boot_enables_nexo_and_registers_both_catalogues(runtime: HarnessRuntime) -> None:
@@ -39,7 +30,7 @@ async def test_boot_enables_nexo_and_registers_both_catalogues(runtime: HarnessR
 
 
 async def test_kpi_question_is_answered_from_the_database(runtime: HarnessRuntime) -> None:
-    record = await _ask(runtime, "resumen del centro de control de hoy")
+    record = await ask(runtime, "resumen del centro de control de hoy")
     assert record.status is RunStatus.COMPLETED, record.answer
     assert record.route is HarnessRoute.NEXO_QUERY
     steps = record.artifacts["nexo_plan"]["steps"]
@@ -54,7 +45,7 @@ async def test_kpi_question_is_answered_from_the_database(runtime: HarnessRuntim
 
 
 async def test_table_question_keeps_every_returned_row(runtime: HarnessRuntime) -> None:
-    record = await _ask(runtime, "cola crítica de la RM, los 20 primeros")
+    record = await ask(runtime, "cola crítica de la RM, los 20 primeros")
     assert record.status is RunStatus.COMPLETED, record.answer
     evidence = record.artifacts["evidence"][0]
     assert evidence["tool"] == "coordinador_cola_critica"
@@ -65,7 +56,7 @@ async def test_table_question_keeps_every_returned_row(runtime: HarnessRuntime) 
 async def test_storytelling_question_is_narrated_from_story_functions(
     runtime: HarnessRuntime,
 ) -> None:
-    record = await _ask(runtime, "cuéntame cómo fue la semana con las entregas")
+    record = await ask(runtime, "cuéntame cómo fue la semana con las entregas")
     assert record.route is HarnessRoute.STORYTELLING
     assert record.status is RunStatus.COMPLETED, record.answer
     tools = [e.payload["tool"] for e in record.events if e.type is HarnessEventType.TOOL_COMPLETED]
@@ -82,7 +73,7 @@ async def test_storytelling_question_is_narrated_from_story_functions(
 
 
 async def test_servicio_history_reads_its_events(runtime: HarnessRuntime) -> None:
-    record = await _ask(runtime, "historia del servicio SV-0000007")
+    record = await ask(runtime, "historia del servicio SV-0000007")
     assert record.route is HarnessRoute.STORYTELLING
     assert record.status is RunStatus.COMPLETED, record.answer
     steps = record.artifacts["story_plan"]["steps"]
@@ -101,7 +92,7 @@ async def test_servicio_history_reads_its_events(runtime: HarnessRuntime) -> Non
 async def test_another_tenant_is_refused_without_a_tool_or_model_call(
     runtime: HarnessRuntime,
 ) -> None:
-    record = await _ask(runtime, "resumen del centro de control de hoy", tenant="acme")
+    record = await ask(runtime, "resumen del centro de control de hoy", tenant="acme")
     assert record.status is RunStatus.REFUSED
     assert record.route is HarnessRoute.NEXO_QUERY
     types = [e.type for e in record.events]
@@ -111,8 +102,8 @@ async def test_another_tenant_is_refused_without_a_tool_or_model_call(
 
 
 async def test_thread_follow_up_continues_the_thread(runtime: HarnessRuntime) -> None:
-    first = await _ask(runtime, "cola crítica de Valparaíso hoy")
-    follow = await _ask(runtime, "¿y ayer?", thread_id=first.thread_id)
+    first = await ask(runtime, "cola crítica de Valparaíso hoy")
+    follow = await ask(runtime, "¿y ayer?", thread_id=first.thread_id)
     assert follow.status is RunStatus.COMPLETED, follow.answer
     assert follow.artifacts["nexo_plan"]["steps"][0]["tool"] == "coordinador_cola_critica"
     runs = await runtime.store.list_thread(first.thread_id, "mintral")
@@ -122,7 +113,7 @@ async def test_thread_follow_up_continues_the_thread(runtime: HarnessRuntime) ->
 async def test_a_clarification_and_its_option_complete_the_question_over_the_demo_database(
     runtime: HarnessRuntime,
 ) -> None:
-    asked = await _ask(
+    asked = await ask(
         runtime, "¿Transportes Pepito tiene servicios atrasados en la RM?", thread_id="pepito"
     )
     assert asked.status is RunStatus.NEEDS_INPUT, asked.answer
@@ -137,7 +128,7 @@ async def test_a_clarification_and_its_option_complete_the_question_over_the_dem
     assert stored is not None and stored.status is RunStatus.NEEDS_INPUT
 
     option = clarification["options"][0]
-    done = await _ask(runtime, option["message"], thread_id="pepito")
+    done = await ask(runtime, option["message"], thread_id="pepito")
 
     assert done.status is RunStatus.COMPLETED, done.answer
     [step] = done.artifacts["nexo_plan"]["steps"]

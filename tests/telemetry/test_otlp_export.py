@@ -16,10 +16,9 @@ import pytest
 from api_support import free_port
 from otlp_receiver import OtlpReceiver, ReceivedSpan
 
+from harness_support import ask, demo_runtime
 from miot_harness.demo.cluster import DemoConnection
-from miot_harness.runtime import open_runtime
-from miot_harness.schemas import RunStatus, UserRequest
-from miot_harness.settings import load_settings
+from miot_harness.schemas import HarnessRunRecord, RunStatus
 from miot_harness.telemetry import config
 
 QUESTION = "resumen del centro de control de hoy"
@@ -36,6 +35,17 @@ def run_tree(spans: list[ReceivedSpan], run_id: str) -> list[ReceivedSpan]:
     return [root] + [s for s in spans if s.parent_span_id == root.span_id]
 
 
+async def ask_and_flush(
+    demo_db: DemoConnection, data_dir: Path, tenant: str, user: str
+) -> HarnessRunRecord:
+    """Ask QUESTION on a runtime over the demo database, then flush its spans to the exporter."""
+    async with demo_runtime(demo_db, data_dir, store_dsn=None) as runtime:
+        record = await ask(runtime, QUESTION, tenant, user)
+        provider = config.process_tracer_provider()
+        assert provider is not None and provider.force_flush(10_000)
+    return record
+
+
 async def test_the_runs_spans_reach_an_otlp_receiver(
     otel_environment: pytest.MonkeyPatch,
     receiver: OtlpReceiver,
@@ -43,13 +53,7 @@ async def test_the_runs_spans_reach_an_otlp_receiver(
     tmp_path: Path,
 ) -> None:
     otel_environment.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
-    settings = load_settings(data_dir=tmp_path, nexo_dsn=demo_db.harness_dsn, store_dsn=None)
-    async with open_runtime(settings) as runtime:
-        record = await runtime.supervisor.run(
-            UserRequest(message=QUESTION), tenant_id="mintral", user_id="ana"
-        )
-        provider = config.process_tracer_provider()
-        assert provider is not None and provider.force_flush(10_000)
+    record = await ask_and_flush(demo_db, tmp_path, "mintral", "ana")
 
     assert record.status is RunStatus.COMPLETED, record.answer
     spans = receiver.wait_for(lambda spans: bool(run_tree(spans, record.run_id)))
@@ -75,13 +79,7 @@ async def test_the_traces_endpoint_and_service_name_come_from_their_variables(
 ) -> None:
     otel_environment.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"{receiver.endpoint}/otlp")
     otel_environment.setenv("OTEL_SERVICE_NAME", "harness-staging")
-    settings = load_settings(data_dir=tmp_path, nexo_dsn=demo_db.harness_dsn, store_dsn=None)
-    async with open_runtime(settings) as runtime:
-        record = await runtime.supervisor.run(
-            UserRequest(message=QUESTION), tenant_id="acme", user_id="bob"
-        )
-        provider = config.process_tracer_provider()
-        assert provider is not None and provider.force_flush(10_000)
+    record = await ask_and_flush(demo_db, tmp_path, "acme", "bob")
 
     [root] = run_tree(receiver.wait_for(lambda s: bool(run_tree(s, record.run_id))), record.run_id)
     assert root.attributes["miot_harness.refusal_reason"] == "tenant"
