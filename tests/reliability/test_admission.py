@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from api_support import (
     served,
     sse_frames,
 )
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from miot_harness.api.app import create_app
@@ -60,22 +60,24 @@ class HeldUsers:
         return await self._turns(question, ctx, publish)
 
 
-def app_with(tmp_path: Path, box: RuntimeBox, **settings: Any) -> FastAPI:
-    """The app on the scripted runtime, with a second Mintral user's key besides the usual."""
+@asynccontextmanager
+async def served_line(
+    tmp_path: Path, *held_users: str, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, HeldUsers, RunLauncher]]:
+    """The app on the scripted runtime over uvicorn, with a second Mintral user's key besides
+    the usual; yields a client, the named users' runs held in their turn, and the launcher."""
     keys = {**API_KEYS, BEA_KEY: {"tenant_id": "mintral", "user_id": "bea"}}
     chosen = api_settings(tmp_path, **settings).model_copy(
         update={"api_keys": SecretStr(json.dumps(keys))}
     )
-    return create_app(chosen, runtime_factory=box.factory)
-
-
-def hold(app: FastAPI, box: RuntimeBox, *users: str) -> tuple[HeldUsers, RunLauncher]:
-    """Hold the named users' runs inside their turn; the app's launcher, to watch the line."""
-    held = HeldUsers(box.get().turns, set(users))
-    box.get().supervisor.routes.nexo = held
-    launcher = app.state.api.launcher
-    assert isinstance(launcher, RunLauncher)
-    return held, launcher
+    box = RuntimeBox()
+    app = create_app(chosen, runtime_factory=box.factory)
+    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        held = HeldUsers(box.get().turns, set(held_users))
+        box.get().supervisor.routes.nexo = held
+        launcher = app.state.api.launcher
+        assert isinstance(launcher, RunLauncher)
+        yield client, held, launcher
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -119,10 +121,8 @@ async def admissions(client: httpx.AsyncClient) -> dict[str, float]:
 
 
 async def test_runs_over_the_cap_start_in_the_order_they_came(tmp_path: Path) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=1)
+    async with line as (client, held, launcher):
         asked = [asyncio.create_task(post(client, ANA))]
         await until(lambda: launcher.active == 1)
         for waiting in range(1, 4):
@@ -139,10 +139,8 @@ async def test_runs_over_the_cap_start_in_the_order_they_came(tmp_path: Path) ->
 
 
 async def test_a_streaming_client_is_told_its_place_then_gets_its_run(tmp_path: Path) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=1)
+    async with line as (client, held, launcher):
         running = asyncio.create_task(post(client, ANA))
         await until(lambda: launcher.active == 1)
         firsts = [asyncio.Event(), asyncio.Event()]
@@ -166,10 +164,8 @@ async def test_a_streaming_client_is_told_its_place_then_gets_its_run(tmp_path: 
 
 
 async def test_429_comes_only_when_the_line_is_full(tmp_path: Path) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1, max_queued_runs=2)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=1, max_queued_runs=2)
+    async with line as (client, held, launcher):
         asked = [asyncio.create_task(post(client, ANA))]
         await until(lambda: launcher.active == 1)
         asked += [asyncio.create_task(post(client, ANA)) for _ in range(2)]
@@ -191,10 +187,8 @@ async def test_429_comes_only_when_the_line_is_full(tmp_path: Path) -> None:
 async def test_a_wait_that_runs_out_gets_429_or_a_failed_event_and_stores_nothing(
     tmp_path: Path,
 ) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1, queue_wait_s=0.2)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=1, queue_wait_s=0.2)
+    async with line as (client, held, launcher):
         running = asyncio.create_task(post(client, ANA))
         await until(lambda: launcher.active == 1)
         expired = await post(client, ANA)
@@ -215,10 +209,8 @@ async def test_a_wait_that_runs_out_gets_429_or_a_failed_event_and_stores_nothin
 
 
 async def test_a_client_that_leaves_while_queued_frees_its_place(tmp_path: Path) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1, max_queued_runs=1)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=1, max_queued_runs=1)
+    async with line as (client, held, launcher):
         running = asyncio.create_task(post(client, ANA))
         await until(lambda: launcher.active == 1)
 
@@ -247,10 +239,8 @@ async def test_a_client_that_leaves_while_queued_frees_its_place(tmp_path: Path)
 async def test_a_busy_user_holds_at_most_its_share_and_another_user_passes(
     tmp_path: Path,
 ) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=5, max_runs_per_user=4)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
-        held, launcher = hold(app, box, "ana")
+    line = served_line(tmp_path, "ana", max_concurrent_runs=5, max_runs_per_user=4)
+    async with line as (client, held, launcher):
         ana = [asyncio.create_task(post(client, ANA)) for _ in range(8)]
         await until(lambda: launcher.active == 4 and launcher.queued == 4)
         bea = await post(client, BEA)
@@ -267,9 +257,8 @@ async def test_a_busy_user_holds_at_most_its_share_and_another_user_passes(
 
 
 async def test_one_user_asking_32_at_once_only_waits(tmp_path: Path) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box)  # the defaults: 16 slots, 4 per user, a line of 64
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+    # The defaults: 16 slots, 4 per user, a line of 64.
+    async with served_line(tmp_path) as (client, _, _):
         answered = await asyncio.gather(*(post(client, ANA) for _ in range(32)))
         counts = await admissions(client)
 
