@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -30,6 +31,22 @@ class ThreadPage(BaseModel):
 
     threads: list[ThreadSummary]
     total: int
+
+
+def thread_page(rows: Iterable[Sequence[Any]], total: Sequence[int] | None) -> ThreadPage:
+    """A page from rows of (thread_id, created_at, updated_at, runs, first_message), a count."""
+    # SQLite's ISO text and PostgreSQL's timestamps both validate to the same datetimes.
+    threads = [
+        ThreadSummary(
+            thread_id=thread_id,
+            created_at=created_at,
+            updated_at=updated_at,
+            runs=runs,
+            first_message=first_message,
+        )
+        for thread_id, created_at, updated_at, runs, first_message in rows
+    ]
+    return ThreadPage(threads=threads, total=total[0] if total else 0)
 
 
 class RunStore(Protocol):

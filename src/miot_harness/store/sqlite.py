@@ -13,7 +13,7 @@ import aiosqlite
 
 from miot_harness.events import utc_now
 from miot_harness.schemas import HarnessRunRecord, RunStatus
-from miot_harness.store.base import ThreadPage, ThreadSummary
+from miot_harness.store.base import ThreadPage, thread_page
 from miot_harness.store.lease import HEARTBEAT_S, LEASE_S, LeasedStore, WorkerIdentity, WorkerLease
 
 _SCHEMA = """
@@ -179,17 +179,7 @@ class SqliteRunStore(LeasedStore):
             rows = await cursor.fetchall()
         async with self._conn.execute(_THREAD_COUNT, (tenant_id, user_id)) as cursor:
             total = await cursor.fetchone()
-        threads = [
-            ThreadSummary(
-                thread_id=row[0],
-                created_at=datetime.fromisoformat(row[1]),
-                updated_at=datetime.fromisoformat(row[2]),
-                runs=row[3],
-                first_message=row[4],
-            )
-            for row in rows
-        ]
-        return ThreadPage(threads=threads, total=total[0] if total else 0)
+        return thread_page(rows, total)
 
     async def _renew(self, identity: WorkerIdentity, now: datetime) -> None:
         await self._conn.execute(
