@@ -56,6 +56,9 @@ _REDUCERS: dict[str, Callable[[Any, Any], Any]] = {
 # LangGraph's work per superstep (tasks, channel versions, callbacks, a `values` snapshot)
 # costs more than most nodes. The routing is the same; only the supersteps are fewer.
 _CHAINED = frozenset(route.ROUTED_NODES) - {route.SUMMARIZER}
+# At most one pass over the nodes per superstep, so LangGraph's recursion limit still stops
+# a routing loop.
+_MAX_CHAINED = len(route.ROUTED_NODES)
 
 
 def _utc_now() -> datetime:
@@ -93,7 +96,10 @@ def _bind(name: str, deps: NexoDeps) -> BoundNode:
     async def run(state: NexoState) -> dict[str, Any]:
         update = await _node(name)(state, deps)
         current = _applied(state, update)
-        while (following := route.next_agent(current, deps.settings)) in _CHAINED:
+        for _ in range(_MAX_CHAINED):
+            following = route.next_agent(current, deps.settings)
+            if following not in _CHAINED:
+                break
             step = await _node(following)(current, deps)
             current = _applied(current, step)
             update = _combined(update, step)

@@ -45,7 +45,8 @@ class NexoTurnResult(BaseModel):
 
 
 def recursion_limit(settings: HarnessSettings) -> int:
-    """Four supersteps per turn plus slack: a routing bug stops here instead of looping."""
+    """Four supersteps per turn plus slack (a node chains at most one pass over the nodes):
+    a routing bug stops here instead of looping."""
     return 4 * settings.nexo_turn_cap + 10
 
 
