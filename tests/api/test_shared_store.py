@@ -39,7 +39,7 @@ def test_workers_share_runs_and_a_restarted_worker_continues_the_thread(
     env_a, env_b = (_env(tmp_path / name, scratch_db, demo_db) for name in ("a", "b"))
     with server_process(factory, env_b, tmp_path / "b.log") as other:
         with server_process(factory, env_a, tmp_path / "a.log") as one:
-            first = _ask(one.url, "servicios en riesgo de ETA hoy en la RM", "turno-1")
+            first = _ask(one.url, "cola crítica de hoy en la RM en riesgo de ETA", "turno-1")
             read = httpx.get(f"{other.url}/runs/{first['run_id']}", headers=AUTH)
             assert read.status_code == 200 and read.json() == first
         with server_process(factory, env_a, tmp_path / "a.log") as again:

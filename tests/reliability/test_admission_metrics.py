@@ -8,9 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import RuntimeBox, served
 from prometheus_client.parser import text_string_to_metric_families
-from test_admission import ANA, app_with, hold, post, until
+from test_admission import ANA, post, served_line, until
 
 pytestmark = pytest.mark.reliability
 
@@ -31,11 +30,8 @@ async def samples(client: httpx.AsyncClient) -> dict[str, float]:
 async def test_metrics_show_the_queue_depth_while_a_run_waits_and_its_wait_after(
     tmp_path: Path,
 ) -> None:
-    box = RuntimeBox()
-    app = app_with(tmp_path, box, max_concurrent_runs=1)
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with served_line(tmp_path, "ana", max_concurrent_runs=1) as (client, held, launcher):
         before = await samples(client)
-        held, launcher = hold(app, box, "ana")
         running = asyncio.create_task(post(client, ANA))
         await until(lambda: launcher.active == 1)
         waiting = asyncio.create_task(post(client, ANA))

@@ -41,7 +41,7 @@ ANSWER = "Hay **12** servicios críticos en la Región Metropolitana."
 QUESTIONS = (
     "resumen del centro de control de hoy",
     "cuántos servicios críticos hay en la cola hoy",
-    "servicios en riesgo de ETA hoy en la RM",
+    "cola crítica de hoy en la RM en riesgo de ETA",
     "rendimiento de los transportistas esta semana",
 )
 
@@ -145,7 +145,9 @@ async def test_sigkill_mid_burst_loses_no_run_and_leaves_none_open(
     server = KillableServer(FACTORY, env, tmp_path / "first.log")
     await asyncio.to_thread(server.start)
     try:
-        first = await asyncio.to_thread(_ask, server.url, "servicios en riesgo de ETA hoy en la RM")
+        first = await asyncio.to_thread(
+            _ask, server.url, "cola crítica de hoy en la RM en riesgo de ETA"
+        )
         seen = await _burst(server)
     finally:
         server.stop()
